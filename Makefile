@@ -1,0 +1,47 @@
+# CountyZero — the two commands a fresh machine needs: `make demo` and `make test`.
+# uv is installed with pip when missing; everything else comes from uv.lock.
+SHELL := /bin/bash
+PYTHON ?= python3
+UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO_OUT ?= build/baoting-2022
+
+.PHONY: install uv fonts demo test lint typecheck pytest bench clean
+
+uv:
+	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
+
+install: uv
+	$(UV) sync --frozen
+
+# A CJK font so that Chinese renders in figures, screenshots and PDFs (Debian package; best effort).
+fonts:
+	@if command -v fc-list >/dev/null 2>&1 && fc-list | grep -qi -e 'wqy' -e 'noto sans cjk'; then :; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  (apt-get install -y -qq fonts-wqy-microhei >/dev/null 2>&1 || \
+	   (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq fonts-wqy-microhei >/dev/null 2>&1)) \
+	  || echo "note: could not install fonts-wqy-microhei; Chinese may show as boxes in figures"; \
+	else echo "note: no CJK font found; install fonts-wqy-microhei for Chinese in figures"; fi
+
+demo: install fonts
+	$(BIN)/countyzero inventory compute examples/baoting/inventory-2022.yaml --format table
+	$(BIN)/countyzero inventory report examples/baoting/inventory-2022.yaml --output $(DEMO_OUT)
+	@echo "Open $(DEMO_OUT)/report.html in a browser (inventory.json beside it holds every number and its trace)."
+
+lint: install
+	$(BIN)/ruff check src tests benchmarks
+
+typecheck: install
+	$(BIN)/mypy
+
+pytest: install
+	$(BIN)/pytest -q
+
+test: lint typecheck pytest
+
+bench: install
+	$(BIN)/python benchmarks/bench_inventory.py
+
+clean:
+	rm -rf build .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,312 @@
+"""The ``countyzero`` command line: a thin layer over the library.
+
+Every command that prints results can print JSON for scripts (``--format json``); tables are for people.
+Errors print one line naming the file, row and field, and exit with status 2 (no traceback).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from countyzero import __version__
+from countyzero.core.errors import CountyZeroError
+from countyzero.factors.library import COLUMNS, Factor, FactorLibrary
+
+app = typer.Typer(
+    help="CountyZero (县域零碳): plan, finance and verify a county's path to carbon neutrality.",
+    no_args_is_help=True, add_completion=False,
+)
+factors_app = typer.Typer(help="The sourced factor library (因子库).", no_args_is_help=True)
+inventory_app = typer.Typer(help="County GHG inventory, GPC v1.1 (温室气体清单).", no_args_is_help=True)
+app.add_typer(factors_app, name="factors")
+app.add_typer(inventory_app, name="inventory")
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+class GWPChoice(StrEnum):
+    AR4 = "AR4"
+    AR5 = "AR5"
+    AR6 = "AR6"
+
+
+class FactorSetChoice(StrEnum):
+    ipcc2006 = "ipcc2006"
+    cn_provincial = "cn-provincial"
+
+
+FactorFiles = Annotated[
+    list[Path] | None,
+    typer.Option("--factors", help="Extra factor file(s) (CSV, factor schema) that add or override rows."),
+]
+
+
+def _console() -> Console:
+    return Console(no_color=bool(os.environ.get("NO_COLOR")), highlight=False)
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    typer.echo(f"error: {exc}", err=True)
+    return typer.Exit(code=2)
+
+
+def _library(extra: list[Path] | None) -> FactorLibrary:
+    return FactorLibrary.load(extra or [])
+
+
+def _default_format(chosen: OutputFormat | None) -> OutputFormat:
+    if chosen is not None:
+        return chosen
+    return OutputFormat.table if sys.stdout.isatty() else OutputFormat.json
+
+
+def _print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+@app.command()
+def version() -> None:
+    """Print the CountyZero version and the factor-set version."""
+    lib = FactorLibrary.load()
+    typer.echo(f"countyzero {__version__} (factor set {lib.version}, {len(lib)} rows)")
+
+
+# factors -----------------------------------------------------------------------------------------
+def _factor_table(rows: list[Factor], title: str) -> Table:
+    table = Table(title=title)
+    for column in ("id", "名称 / name", "value", "unit", "gas", "region", "year", "confidence"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(row.id, f"{row.name_zh}\n{row.name_en}", f"{row.value:g}", row.unit, row.gas,
+                      row.region, str(row.year or ""), row.confidence)
+    return table
+
+
+def _emit_factors(rows: list[Factor], fmt: OutputFormat | None, title: str) -> None:
+    fmt = _default_format(fmt)
+    if fmt is OutputFormat.json:
+        _print_json([row.model_dump(mode="json") for row in rows])
+    elif fmt is OutputFormat.csv:
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=[*COLUMNS, "origin"], lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow(row.model_dump(mode="json"))
+        typer.echo(buffer.getvalue(), nl=False)
+    else:
+        _console().print(_factor_table(rows, title))
+
+
+@factors_app.command("list")
+def factors_list(
+    parameter: Annotated[str | None, typer.Option(help="Only rows of this parameter, e.g. ncv.")] = None,
+    activity: Annotated[str | None, typer.Option(help="Only rows for this fuel/grid/activity key.")] = None,
+    factor_set: Annotated[str | None, typer.Option("--factor-set", help="Only rows of this factor set.")] = None,
+    fmt: Annotated[OutputFormat | None, typer.Option("--format", help="table, json or csv.")] = None,
+    factors: FactorFiles = None,
+) -> None:
+    """List factor rows (列出因子), optionally filtered."""
+    try:
+        rows = [r for r in _library(factors)
+                if (parameter is None or r.parameter == parameter)
+                and (activity is None or r.activity == activity)
+                and (factor_set is None or r.factor_set == factor_set)]
+    except CountyZeroError as exc:
+        raise _fail(exc) from None
+    _emit_factors(rows, fmt, f"{len(rows)} factors / 因子")
+
+
+@factors_app.command("show")
+def factors_show(
+    factor_id: Annotated[str, typer.Argument(help="The factor id, e.g. ipcc2006.ef.co2.natural_gas.")],
+    fmt: Annotated[OutputFormat | None, typer.Option("--format", help="table or json.")] = None,
+    factors: FactorFiles = None,
+) -> None:
+    """Show one factor row with its source (显示因子及来源)."""
+    try:
+        row = _library(factors).get(factor_id)
+    except CountyZeroError as exc:
+        raise _fail(exc) from None
+    if _default_format(fmt) is not OutputFormat.table:
+        _print_json(row.model_dump(mode="json"))
+        return
+    table = Table(title=row.id, show_header=False)
+    table.add_column("field")
+    table.add_column("value", overflow="fold")
+    for key, value in row.model_dump(mode="json").items():
+        if value not in (None, "", False):
+            table.add_row(key, str(value))
+    _console().print(table)
+
+
+@factors_app.command("search")
+def factors_search(
+    text: Annotated[str, typer.Argument(help="Text to look for in ids, names (en/zh), sources.")],
+    fmt: Annotated[OutputFormat | None, typer.Option("--format", help="table, json or csv.")] = None,
+    factors: FactorFiles = None,
+) -> None:
+    """Search factors by id, English or Chinese name, activity or source (搜索因子)."""
+    try:
+        rows = _library(factors).search(text)
+    except CountyZeroError as exc:
+        raise _fail(exc) from None
+    _emit_factors(rows, fmt, f"{len(rows)} factors matching {text!r}")
+
+
+# inventory ---------------------------------------------------------------------------------------
+InventoryFile = Annotated[Path, typer.Argument(help="Inventory file: YAML, JSON, CSV or XLSX (docs/inventory.md).")]
+GWPOption = Annotated[GWPChoice | None, typer.Option("--gwp", help="GWP100 set; overrides the file (default AR5).")]
+FactorSetOption = Annotated[
+    FactorSetChoice | None,
+    typer.Option("--factor-set", help="Fuel factor set; overrides the file (default ipcc2006)."),
+]
+
+
+def _compute(path: Path, gwp: GWPChoice | None, factor_set: FactorSetChoice | None,
+             factors: list[Path] | None, draws: int = 0) -> Any:
+    from countyzero.inventory.reader import compute_inventory_file
+
+    overrides = {"gwp": gwp.value if gwp else None, "factor_set": factor_set.value if factor_set else None}
+    return compute_inventory_file(path, overrides=overrides, library=_library(factors),
+                                  uncertainty_draws=draws)
+
+
+def _inventory_table(result: Any) -> None:
+    from countyzero.inventory.gpc import SCENE_NAMES_ZH
+
+    console = _console()
+    head = Table(title=f"{result.county} {result.year} — GHG inventory / 温室气体清单 ({result.gwp}, tCO2e)")
+    head.add_column("item / 项目")
+    head.add_column("tCO2e", justify="right")
+    for label, value in (
+        ("Gross emissions / 总排放", result.gross_tco2e),
+        ("Removals / 清除（碳汇）", result.removals_tco2e),
+        ("Net / 净排放", result.net_tco2e),
+        ("GPC BASIC", result.gpc_totals["basic"]),
+        ("GPC BASIC+", result.gpc_totals["basic_plus"]),
+        ("GPC territorial (scope 1) / 属地", result.gpc_totals["territorial"]),
+        ("Energy-related CO2 (t) / 能源活动CO2", result.energy_co2_t),
+        ("Biogenic CO2, memo (t) / 生物质CO2（备忘）", result.biogenic_co2_t),
+    ):
+        head.add_row(label, f"{value:,.1f}")
+    console.print(head)
+    scenes = Table(title="By scene / 按场景")
+    scenes.add_column("scene / 场景")
+    scenes.add_column("tCO2e", justify="right")
+    for scene, value in result.by_scene.items():
+        scenes.add_row(f"{scene} / {SCENE_NAMES_ZH[scene]}", f"{value:,.1f}")
+    console.print(scenes)
+    lines = Table(title="Lines / 明细")
+    for column in ("id", "GPC", "scope", "scene", "tCO2e"):
+        lines.add_column(column, justify="right" if column == "tCO2e" else "left")
+    for line in result.lines:
+        value = line.notation_key or f"{line.tco2e:,.2f}"
+        lines.add_row(line.id, line.gpc, str(line.scope), line.scene, value)
+    console.print(lines)
+
+
+@inventory_app.command("compute")
+def inventory_compute(
+    file: InventoryFile,
+    fmt: Annotated[OutputFormat | None, typer.Option("--format", help="table (terminal default), json or csv.")] = None,
+    gwp: GWPOption = None,
+    factor_set: FactorSetOption = None,
+    factors: FactorFiles = None,
+    uncertainty: Annotated[int, typer.Option(help="Monte Carlo draws (IPCC Approach 2); 0 = none.", min=0)] = 0,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")] = None,
+) -> None:
+    """Compute a county GHG inventory (计算清单) from an activity file."""
+    try:
+        result = _compute(file, gwp, factor_set, factors, uncertainty)
+    except CountyZeroError as exc:
+        raise _fail(exc) from None
+    fmt = _default_format(fmt) if output is None else (fmt or OutputFormat.json)
+    if fmt is OutputFormat.table:
+        _inventory_table(result)
+        return
+    if fmt is OutputFormat.json:
+        text = json.dumps(result.model_dump(mode="json"), ensure_ascii=False, indent=2)
+    else:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(["id", "gpc", "scope", "scene", "method", "notation_key", "tco2e", "biogenic_co2_t",
+                         "factor_ids"])
+        for line in result.lines:
+            writer.writerow([line.id, line.gpc, line.scope, line.scene, line.method or "",
+                             line.notation_key or "", line.tco2e, line.biogenic_co2_t, " ".join(line.factor_ids)])
+        text = buffer.getvalue()
+    if output is not None:
+        output.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {output}", err=True)
+    else:
+        typer.echo(text, nl=not text.endswith("\n"))
+
+
+@inventory_app.command("explain")
+def inventory_explain(
+    file: InventoryFile,
+    line: Annotated[str | None, typer.Option(help="Only this line id.")] = None,
+    gwp: GWPOption = None,
+    factor_set: FactorSetOption = None,
+    factors: FactorFiles = None,
+) -> None:
+    """Show the arithmetic of every line with its factors' sources (计算过程说明)."""
+    from countyzero.core.trace import LineItem, Trace
+
+    try:
+        result = _compute(file, gwp, factor_set, factors)
+    except CountyZeroError as exc:
+        raise _fail(exc) from None
+    trace = Trace([LineItem(**{k: v for k, v in item.items() if k != "arithmetic"}) for item in result.trace])
+    typer.echo(trace.explain(line))
+    for entry in result.lines:
+        if (line is None or entry.id == line) and entry.gases:
+            parts = ", ".join(f"{g.gas} {g.tonnes:g} t × GWP {g.gwp:g} = {g.tco2e:g} tCO2e" for g in entry.gases)
+            typer.echo(f"[{entry.id}] total: {parts} → {entry.tco2e:g} tCO2e")
+
+
+@inventory_app.command("report")
+def inventory_report(
+    file: InventoryFile,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder for report.html and inventory.json.")],
+    gwp: GWPOption = None,
+    factor_set: FactorSetOption = None,
+    factors: FactorFiles = None,
+    uncertainty: Annotated[int, typer.Option(help="Monte Carlo draws for the report.", min=0)] = 2000,
+) -> None:
+    """Write a bilingual HTML report with figures (生成中英双语报告)."""
+    from countyzero.reports.inventory import write_inventory_report
+
+    try:
+        result = _compute(file, gwp, factor_set, factors, uncertainty)
+        path = write_inventory_report(result, output)
+    except CountyZeroError as exc:
+        raise _fail(exc) from None
+    typer.echo(f"wrote {path}")
+
+
+@inventory_app.command("schema")
+def inventory_schema() -> None:
+    """Print the JSON Schema of the inventory input format."""
+    from countyzero.inventory.model import InventoryInput
+
+    _print_json(InventoryInput.model_json_schema())
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()

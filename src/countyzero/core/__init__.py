@@ -1,0 +1,1 @@
+"""Core pieces every engine shares: units, GWP sets, traces, errors and input readers."""

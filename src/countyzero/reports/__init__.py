@@ -1,0 +1,1 @@
+"""Bilingual reports (HTML with figures) of engine results."""

@@ -1,0 +1,111 @@
+"""Bilingual (简体中文 / English) HTML report of an inventory, with figures drawn by matplotlib.
+
+Figures are inline SVG with text kept as text, so the page needs no external asset and Chinese is drawn by
+the reader's fonts (the Makefile installs a CJK font for figures rendered to PNG/PDF).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
+
+from countyzero.inventory.gpc import SCENE_NAMES_ZH, SECTOR_NAMES, gpc_table
+from countyzero.inventory.model import InventoryResult
+
+CJK_FONTS = ["WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "DejaVu Sans"]
+SCENE_COLOURS = {"energy": "#d95f02", "buildings": "#7570b3", "transport": "#e7298a", "resources": "#66a61e",
+                 "land": "#1b9e77"}
+
+
+def _svg(fig: Any) -> Markup:
+    import matplotlib.pyplot as plt
+
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg", bbox_inches="tight")
+    plt.close(fig)
+    text = buffer.getvalue()
+    return Markup(text[text.index("<svg"):])  # SVG made here by matplotlib, not user text
+
+
+def _figures(result: InventoryResult) -> dict[str, Markup]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({"svg.fonttype": "none", "font.family": "sans-serif", "font.sans-serif": CJK_FONTS,
+                         "axes.unicode_minus": False})
+    figures: dict[str, Markup] = {}
+
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    scenes = list(result.by_scene)
+    values = [result.by_scene[s] / 1000 for s in scenes]
+    labels = [f"{SCENE_NAMES_ZH[s]}\n{s}" for s in scenes]
+    ax.barh(labels, values, color=[SCENE_COLOURS[s] for s in scenes])
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_xlabel("ktCO2e (net / 净值)")
+    ax.set_title("按场景 By scene")
+    ax.invert_yaxis()
+    figures["scenes"] = _svg(fig)
+
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    bars = [("总排放\nGross", result.gross_tco2e), ("碳汇\nRemovals", result.removals_tco2e),
+            ("净排放\nNet", result.net_tco2e)]
+    ax.bar([b[0] for b in bars], [b[1] / 1000 for b in bars], color=["#d95f02", "#1b9e77", "#444444"])
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.set_ylabel("ktCO2e")
+    ax.set_title("总排放、碳汇与净排放 Gross, removals and net")
+    figures["balance"] = _svg(fig)
+
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    gases = {g: v for g, v in result.by_gas.items() if abs(v) > 0}
+    ax.bar(list(gases), [v / 1000 for v in gases.values()], color="#7570b3")
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.set_ylabel(f"ktCO2e ({result.gwp})")
+    ax.set_title("按气体 By gas")
+    figures["gases"] = _svg(fig)
+    return figures
+
+
+def render_inventory_html(result: InventoryResult) -> str:
+    env = Environment(loader=PackageLoader("countyzero.reports", "templates"),
+                      autoescape=select_autoescape(["html"]))
+    table = gpc_table()
+    lines = sorted(result.lines, key=lambda line: (line.gpc, line.id))
+    return env.get_template("inventory.html").render(
+        r=result, figures=_figures(result), scene_zh=SCENE_NAMES_ZH, sectors=SECTOR_NAMES, gpc=table,
+        lines=lines, factor_rows=_factor_rows(result),
+    )
+
+
+def _factor_rows(result: InventoryResult) -> list[dict[str, str]]:
+    from countyzero.factors.library import default_library
+
+    lib = default_library()
+    ids = sorted({fid for line in result.lines for fid in line.factor_ids if fid in lib})
+    rows = []
+    for fid in ids:
+        f = lib.get(fid)
+        rows.append({"id": f.id, "name": f"{f.name_zh} / {f.name_en}", "value": f"{f.value:g} {f.unit}",
+                     "confidence": f.confidence, "source": f.citation})
+    return rows
+
+
+def write_inventory_report(result: InventoryResult, folder: str | Path) -> Path:
+    """Write ``report.html`` and ``inventory.json`` into ``folder``; return the report's path."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    html = render_inventory_html(result)
+    data = json.dumps(result.model_dump(mode="json"), ensure_ascii=False, indent=2)
+    report = folder / "report.html"
+    tmp_report, tmp_data = folder / ".report.html.tmp", folder / ".inventory.json.tmp"
+    tmp_report.write_text(html, encoding="utf-8")
+    tmp_data.write_text(data, encoding="utf-8")
+    tmp_data.replace(folder / "inventory.json")
+    tmp_report.replace(report)
+    return report
