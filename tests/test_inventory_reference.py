@@ -99,7 +99,7 @@ def _co2e(ref: str, value: float) -> dict[str, Any]:
 
 
 def test_gpc_totals_rules() -> None:
-    # GPC v1.1 Ch. 3 / Table 4.x: BASIC = stationary + transport scopes 1, 2 (not I.4.4) + waste scopes 1, 3
+    # GPC v1.1 Ch. 3: BASIC = stationary + transport scopes 1, 2 (not I.4.4) + waste scopes 1, 3
     # (generated in the city); BASIC+ adds IPPU, AFOLU, transboundary transport (scope 3) and T&D losses;
     # the territorial total is every scope 1 source, including I.4.4 and waste from outside.
     values = {"I.1.1": 1, "I.1.2": 2, "I.1.3": 4, "I.4.4": 8, "II.1.1": 16, "II.1.3": 32, "III.1.1": 64,

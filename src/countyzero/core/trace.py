@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,6 +36,14 @@ class LineItem:
     factor_unit: str | None = None
     source: str | None = None
     note: str = ""
+    scales: bool = True
+    """Whether quantity and result are proportional to the line's quantity (False for per-unit steps)."""
+
+    def scaled(self, line_id: str, by: float) -> LineItem:
+        """The same step for a line ``by`` times as large (engines compute per unit, then scale)."""
+        if not self.scales:
+            return replace(self, line_id=line_id)
+        return replace(self, line_id=line_id, quantity=self.quantity * by, result=self.result * by)
 
     @property
     def arithmetic(self) -> str:
@@ -45,9 +53,16 @@ class LineItem:
                 f"= {self.result:g} {self.result_unit}")
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["arithmetic"] = self.arithmetic
-        return data
+        return {
+            "line_id": self.line_id, "step": self.step, "quantity": self.quantity,
+            "quantity_unit": self.quantity_unit, "result": self.result, "result_unit": self.result_unit,
+            "factor_id": self.factor_id, "factor_value": self.factor_value, "factor_unit": self.factor_unit,
+            "source": self.source, "note": self.note, "arithmetic": self.arithmetic,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LineItem:
+        return cls(**{k: v for k, v in data.items() if k != "arithmetic"})
 
 
 def sha256_of(data: bytes | str | Any) -> str:

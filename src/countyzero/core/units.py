@@ -68,6 +68,7 @@ def convert(value: float, from_unit: str, to_unit: str) -> float:
     return value * conversion_factor(from_unit, to_unit)
 
 
+@lru_cache(maxsize=4096)
 def is_convertible(from_unit: str, to_unit: str) -> bool:
     """True when ``from_unit`` converts to ``to_unit`` (both known, same dimension)."""
     try:

@@ -209,8 +209,10 @@ class FactorLibrary:
         self.digest = digest
         self.overrides = tuple(overrides)
         self._index: dict[tuple[str, str], list[Factor]] = {}
+        self._activities: dict[str, set[str]] = {}
         for row in self._rows.values():
             self._index.setdefault((row.parameter, row.activity), []).append(row)
+            self._activities.setdefault(row.parameter, set()).add(row.activity)
         self._find_cached = lru_cache(maxsize=65536)(self._find_uncached)
 
     # construction -------------------------------------------------------------------------------
@@ -278,7 +280,7 @@ class FactorLibrary:
 
     def activities(self, parameter: str) -> set[str]:
         """Every activity key that has at least one row of this parameter."""
-        return {activity for (param, activity) in self._index if param == parameter}
+        return self._activities.get(parameter, set())
 
     def search(self, text: str) -> list[Factor]:
         """Rows whose id, names, activity, parameter or source contain ``text`` (case-insensitive)."""
@@ -336,8 +338,9 @@ class FactorLibrary:
             if not in_set:
                 continue
             if set_rank > 0:
+                used = set_name or "another set"
                 fallbacks.append(f"factor set {sets[0]} has no {parameter} for {activity} {gas}".rstrip()
-                                 + f"; used {set_name}")
+                                 + f"; used {used}")
             for tech in _technology_chain(technology):
                 by_tech = [r for r in in_set if r.technology == tech]
                 if not by_tech:

@@ -3,6 +3,11 @@
 Every method returns the mass of each gas (tonnes, signed: removals are negative) and the trace of the
 arithmetic. Parameters come from the factor library only; the fallbacks taken to find them are recorded.
 
+Every method is linear in the line's quantity. The engine therefore computes each distinct kind of line
+once, for a quantity of 1, and scales the gases and the trace to each line's quantity (trace steps that are
+per-unit constants, such as a landfill's L0, are marked ``scales=False``); a test checks that this equals a
+direct computation.
+
 Methods
 -------
 fuel
@@ -34,7 +39,7 @@ from dataclasses import dataclass, field
 from countyzero.core.chemistry import CH4_PER_C, CO2_PER_C, N2O_PER_N2O_N
 from countyzero.core.errors import FactorNotFoundError, InputError, UnitError
 from countyzero.core.trace import LineItem
-from countyzero.core.units import conversion_factor, is_convertible
+from countyzero.core.units import conversion_factor, is_convertible, parse_unit
 from countyzero.factors.library import Factor, FactorLibrary, FactorMatch
 from countyzero.inventory.gpc import GPCRef
 from countyzero.inventory.model import ActivityLine, InlineFactor
@@ -81,17 +86,24 @@ def _mass_tonnes(amount_unit: str, *, line: str, target: str = "t") -> tuple[flo
 class Calculator:
     """Applies the methods for one inventory (its factor set, region, year and library)."""
 
-    def __init__(self, library: FactorLibrary, factor_set: str, region: str, year: int) -> None:
+    def __init__(self, library: FactorLibrary, factor_set: str, region: str, year: int,
+                 ipcc_defaults: str = "ipcc2006") -> None:
         self.library = library
         self.factor_set = factor_set
         self.sets = (factor_set, *[s for s in FACTOR_SETS if s != factor_set])
+        self.ipcc_sets = tuple(dict.fromkeys((ipcc_defaults, "ipcc2006")))
         self.region = region
         self.year = year
 
     # helpers ------------------------------------------------------------------------------------
     def _find(self, calc: LineCalc, line: ActivityLine, field_name: str, parameter: str, activity: str,
-              *, gas: str = "", technology: str = "", sets: Sequence[str] = (),
+              *, gas: str = "", technology: str = "", sets: Sequence[str] | None = None,
               year: int | None = None, region: str | None = "", record: bool = True) -> Factor:
+        """Find a factor; ``sets`` None means the inventory's IPCC defaults, then any set."""
+        if sets is None:
+            sets = (*self.ipcc_sets, "")
+        if year is None:
+            year = self.year
         try:
             match: FactorMatch = self.library.find(
                 parameter, activity, gas=gas, factor_set=tuple(sets), technology=technology,
@@ -117,12 +129,12 @@ class Calculator:
 
     @staticmethod
     def _item(calc: LineCalc, line: ActivityLine, step: str, quantity: float, unit: str, result: float,
-              result_unit: str, factor: Factor | None = None, note: str = "") -> None:
+              result_unit: str, factor: Factor | None = None, note: str = "", scales: bool = True) -> None:
         calc.items.append(LineItem(
             line_id=line.id, step=step, quantity=quantity, quantity_unit=unit, result=result,
             result_unit=result_unit, factor_id=factor.id if factor else None,
             factor_value=factor.value if factor else None, factor_unit=factor.unit if factor else None,
-            source=factor.citation if factor else None, note=note))
+            source=factor.citation if factor else None, note=note, scales=scales))
 
     def _multiply(self, calc: LineCalc, line: ActivityLine, step: str, quantity: float, unit: str,
                   factor: Factor, gas: str, *, target: str = "t") -> float:
@@ -142,6 +154,7 @@ class Calculator:
             raise LineError(f"fuel combustion is scope 1; {ref.ref} is a scope 2 (grid energy) sub-category",
                             row=line.id, field="gpc")
         try:
+            parse_unit(line.unit)
             return getattr(self, f"_{method}")(line, ref)
         except UnitError as exc:
             raise LineError(exc.message, row=line.id, field="unit") from None
@@ -246,7 +259,7 @@ class Calculator:
         if grid not in self.library.activities("grid_emission_factor"):
             raise LineError(f"unknown grid {grid!r}", row=line.id, field="electricity.grid")
         factor = self._find(calc, line, "electricity.grid", "grid_emission_factor", grid, gas="CO2",
-                            year=year, region=None)
+                            year=year, region=None, sets=())
         q, unit = float(line.quantity or 0), line.unit or ""
         co2 = self._multiply(calc, line, "CO2 = electricity × grid EF", q, unit, factor, "CO2")
         calc.parts.append(GasPart("CO2", co2, [factor.id]))
@@ -259,7 +272,7 @@ class Calculator:
         rows = [r for r in self.library if r.parameter == "emission_factor" and r.activity == key]
         if not rows:
             raise LineError(f"unknown activity {key!r} (no emission_factor rows)", row=line.id, field="activity")
-        sets = (*self.sets, *sorted({r.factor_set for r in rows} - set(self.sets)))
+        sets = (*self.sets, *self.ipcc_sets, "")
         for gas in sorted({r.gas for r in rows}):
             factor = self._find(calc, line, "activity", "emission_factor", key, gas=gas,
                                 technology=line.technology or "", sets=sets, year=self.year)
@@ -308,8 +321,12 @@ class Calculator:
         composition = spec.composition
         ids: list[str] = []
         if composition is None:
-            shares = [r for r in self.library if r.parameter == "msw_composition"
-                      and r.technology == spec.composition_region]
+            shares = []
+            for set_name in self.ipcc_sets:
+                shares = [r for r in self.library if r.parameter == "msw_composition"
+                          and r.technology == spec.composition_region and r.factor_set == set_name]
+                if shares:
+                    break
             if not shares:
                 raise LineError(f"no default MSW composition for {spec.composition_region!r}", row=line.id,
                                 field="waste_landfill.composition_region")
@@ -325,7 +342,7 @@ class Calculator:
                 continue  # inert component (plastic, metal, glass …): no degradable organic carbon
             doc += share * row.value
             ids.append(row.id)
-        self._item(calc, line, "DOC = Σ share × DOC_i", 1.0, "t", doc, "t",
+        self._item(calc, line, "DOC = Σ share × DOC_i", 1.0, "t", doc, "t", scales=False,
                    note="weighted over " + ", ".join(f"{k} {v:g}" for k, v in sorted(composition.items())))
         mcf = self._find(calc, line, f"{field_name}.site", "mcf", spec.site, region=None)
         docf = self._find(calc, line, field_name, "docf", "msw", region=None)
@@ -333,7 +350,7 @@ class Calculator:
         ox = self._find(calc, line, f"{field_name}.cover", "oxidation_factor", spec.cover, region=None)
         waste_t = float(line.quantity or 0) * _mass_tonnes(line.unit or "", line=line.id)[0]
         l0 = mcf.value * doc * docf.value * f.value * CH4_PER_C
-        self._item(calc, line, "L0 = MCF × DOC × DOCf × F × 16/12", doc, "t C/t", l0, "t CH4/t",
+        self._item(calc, line, "L0 = MCF × DOC × DOCf × F × 16/12", doc, "t C/t", l0, "t CH4/t", scales=False,
                    note=f"MCF {mcf.value:g} ({mcf.id}), DOCf {docf.value:g}, F {f.value:g}")
         ch4 = waste_t * l0 * (1 - spec.recovered_fraction) * (1 - ox.value)
         self._item(calc, line, "CH4 = W × L0 × (1 − R) × (1 − OX)", waste_t, "t", ch4, "t", ox,

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, computed_field, model_validator
 
+from countyzero.core.trace import LineItem
 from countyzero.inventory.gpc import Scene
 
 NotationKey = Literal["NO", "IE", "NE", "C"]
@@ -127,12 +130,17 @@ class InventoryInput(_Strict):
     gwp: Literal["AR4", "AR5", "AR6"] = "AR5"
     ch4_by_origin: bool = Field(default=False, description="AR6 only: fossil/non-fossil CH4 GWPs")
     factor_set: FactorSetName = "ipcc2006"
+    ipcc_defaults: Literal["ipcc2006", "ipcc2019"] = Field(
+        default="ipcc2006",
+        description="IPCC default parameters for waste and AFOLU: the 2006 Guidelines or their 2019 Refinement "
+                    "(rows the Refinement did not change fall back to 2006, recorded in the trace)")
     region: str = Field(default="CN", description="region code for factor look-ups (ISO 3166 style)")
     profile: Profile = Field(default_factory=Profile)
     activities: list[ActivityLine] = Field(min_length=1)
 
 
-class GasAmount(BaseModel):
+@dataclass(slots=True)
+class GasAmount:
     """A gas contribution of a line (kept for traces and Monte Carlo)."""
 
     gas: str
@@ -143,7 +151,10 @@ class GasAmount(BaseModel):
     biogenic: bool = False
 
 
-class LineResult(BaseModel):
+@dataclass(slots=True)
+class LineResult:
+    """The result of one input line."""
+
     id: str
     gpc: str
     scene: Scene
@@ -152,13 +163,13 @@ class LineResult(BaseModel):
     notation_key: NotationKey | None = None
     explanation: str | None = None
     tco2e: float = 0.0
-    gases: list[GasAmount] = Field(default_factory=list)
+    gases: list[GasAmount] = dc_field(default_factory=list)
     biogenic_co2_t: float = 0.0
     energy_tj: float | None = None
     energy_tce: float | None = None
-    factor_ids: list[str] = Field(default_factory=list)
-    sources: list[str] = Field(default_factory=list)
-    fallbacks: list[str] = Field(default_factory=list)
+    factor_ids: list[str] = dc_field(default_factory=list)
+    sources: list[str] = dc_field(default_factory=list)
+    fallbacks: list[str] = dc_field(default_factory=list)
 
 
 class InventoryResult(BaseModel):
@@ -184,5 +195,16 @@ class InventoryResult(BaseModel):
     not_reported: list[str]
     uncertainty: dict[str, Any] | None = None
     lines: list[LineResult]
-    trace: list[dict[str, Any]]
     provenance: dict[str, Any]
+    _trace: list[tuple[str, float, tuple[LineItem, ...]]] = PrivateAttr(default_factory=list)
+
+    def trace_items(self, line_id: str | None = None) -> list[LineItem]:
+        """The arithmetic of every line (or of one), scaled from the per-unit calculation."""
+        return [item.scaled(lid, scale) for lid, scale, items in self._trace
+                if line_id is None or lid == line_id for item in items]
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def trace(self) -> list[dict[str, Any]]:
+        """Every calculation step (docs/trace.md): quantity × factor = result, with the factor's source."""
+        return [item.to_dict() for item in self.trace_items()]

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from countyzero.core.bulk import bulk_allocation
 from countyzero.core.errors import InputError
 from countyzero.core.io import Document, read_document
 from countyzero.factors.library import FactorLibrary
@@ -37,7 +38,8 @@ def read_inventory(path: str | Path, overrides: dict[str, Any] | None = None) ->
     data = dict(document.data)
     data.update({k: v for k, v in (overrides or {}).items() if v is not None})
     try:
-        return InventoryInput.model_validate(data), document
+        with bulk_allocation():
+            return InventoryInput.model_validate(data), document
     except ValidationError as exc:
         raise validation_error(exc, document) from None
 

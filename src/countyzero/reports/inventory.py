@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -18,15 +19,38 @@ from countyzero.inventory.gpc import SCENE_NAMES_ZH, SECTOR_NAMES, gpc_table
 from countyzero.inventory.model import InventoryResult
 
 CJK_FONTS = ["WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "DejaVu Sans"]
+CJK_FONT_FILES = ("truetype/wqy/wqy-microhei.tt*", "opentype/noto/NotoSansCJK-Regular.tt*")
+INTENSITY_NAMES = {
+    "gross_tco2e_per_capita": "人均总排放 Gross per capita (tCO2e)",
+    "net_tco2e_per_capita": "人均净排放 Net per capita (tCO2e)",
+    "gross_tco2e_per_10k_cny": "万元GDP总排放 Gross per 10,000 CNY GDP (tCO2e)",
+    "energy_co2_t_per_10k_cny": "万元GDP能源活动CO2 Energy CO2 per 10,000 CNY GDP (t)",
+    "energy_tce_per_10k_cny": "万元GDP能耗 Energy per 10,000 CNY GDP (tce)",
+}
 SCENE_COLOURS = {"energy": "#d95f02", "buildings": "#7570b3", "transport": "#e7298a", "resources": "#66a61e",
                  "land": "#1b9e77"}
+
+
+def _register_cjk_fonts() -> None:
+    """Make installed CJK fonts known to matplotlib (its font cache may predate their installation)."""
+    from matplotlib import font_manager
+
+    known = {f.fname for f in font_manager.fontManager.ttflist}
+    for pattern in CJK_FONT_FILES:
+        for path in sorted(Path("/usr/share/fonts").glob(pattern)):
+            if str(path) not in known:
+                font_manager.fontManager.addfont(str(path))
 
 
 def _svg(fig: Any) -> Markup:
     import matplotlib.pyplot as plt
 
     buffer = io.StringIO()
-    fig.savefig(buffer, format="svg", bbox_inches="tight")
+    with warnings.catch_warnings():
+        # Text stays text in the SVG (svg.fonttype none): the browser draws it with its own CJK fonts even
+        # where matplotlib has none to measure it with.
+        warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font")
+        fig.savefig(buffer, format="svg", bbox_inches="tight")
     plt.close(fig)
     text = buffer.getvalue()
     return Markup(text[text.index("<svg"):])  # SVG made here by matplotlib, not user text
@@ -38,6 +62,7 @@ def _figures(result: InventoryResult) -> dict[str, Markup]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    _register_cjk_fonts()
     plt.rcParams.update({"svg.fonttype": "none", "font.family": "sans-serif", "font.sans-serif": CJK_FONTS,
                          "axes.unicode_minus": False})
     figures: dict[str, Markup] = {}
@@ -79,7 +104,7 @@ def render_inventory_html(result: InventoryResult) -> str:
     lines = sorted(result.lines, key=lambda line: (line.gpc, line.id))
     return env.get_template("inventory.html").render(
         r=result, figures=_figures(result), scene_zh=SCENE_NAMES_ZH, sectors=SECTOR_NAMES, gpc=table,
-        lines=lines, factor_rows=_factor_rows(result),
+        lines=lines, factor_rows=_factor_rows(result), intensity_names=INTENSITY_NAMES,
     )
 
 
