@@ -47,7 +47,7 @@ def test_duplicate_ids_in_one_file_are_refused(tmp_path: Path) -> None:
     row = "my.ef,emission_factor,x,CO2,1,kg/t,GLOBAL,,,user,X,某,study,,,CC0,estimate,,,,,"
     bad = tmp_path / "mine.csv"
     bad.write_text(f"{HEADER}\n{row}\n{row}\n")
-    with pytest.raises(FactorDataError, match="row 3.*duplicate"):
+    with pytest.raises(FactorDataError, match=r"row 3.*duplicate"):
         FactorLibrary.load([bad])
 
 

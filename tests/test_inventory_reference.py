@@ -55,7 +55,8 @@ def test_diesel_road_transport_by_mass() -> None:
 
 def test_china_provincial_factor_set_diesel() -> None:
     # Provincial guideline defaults: NCV 42.652 GJ/t, 20.2 tC/TJ, oxidation 0.98 → 3.0959 tCO2/t (county.md §1.5)
-    result = run([{"id": "d", "gpc": "I.3.1", "fuel": "diesel", "quantity": 1, "unit": "t"}], factor_set="cn-provincial")
+    line = {"id": "d", "gpc": "I.3.1", "fuel": "diesel", "quantity": 1, "unit": "t"}
+    result = run([line], factor_set="cn-provincial")
     co2 = 42.652e-3 * 20.2 * 0.98 * 44 / 12
     assert result.by_gas["CO2"] == pytest.approx(co2, rel=1e-12)
     assert co2 == pytest.approx(3.096, abs=5e-4)
