@@ -40,8 +40,9 @@ pytest: install
 
 test: lint typecheck pytest
 
-bench: install
-	$(BIN)/python benchmarks/bench_inventory.py
+bench: uv
+	$(UV) sync --frozen --group bench
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:
 	rm -rf build .pytest_cache .mypy_cache .ruff_cache
