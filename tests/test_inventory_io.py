@@ -103,3 +103,16 @@ def test_schema_document_is_current() -> None:
     committed = json.loads((ROOT / "docs" / "inventory.schema.json").read_text(encoding="utf-8"))
     regenerate = "run: countyzero inventory schema > docs/inventory.schema.json"
     assert committed == InventoryInput.model_json_schema(), regenerate
+
+
+def test_write_files_is_all_or_nothing(tmp_path: Path) -> None:
+    from countyzero.core.io import write_files
+
+    keep = tmp_path / "keep.txt"
+    keep.write_text("old", encoding="utf-8")
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file, not a folder", encoding="utf-8")
+    with pytest.raises(InputError, match="cannot write"):
+        write_files({keep: "new", blocker / "inside.txt": "x"})
+    assert keep.read_text(encoding="utf-8") == "old"
+    assert not list(tmp_path.glob(".*.tmp"))

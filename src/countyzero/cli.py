@@ -21,6 +21,7 @@ from rich.table import Table
 
 from countyzero import __version__
 from countyzero.core.errors import CountyZeroError
+from countyzero.core.io import write_files
 from countyzero.factors.library import COLUMNS, Factor, FactorLibrary
 
 app = typer.Typer(
@@ -251,7 +252,10 @@ def inventory_compute(
                              line.notation_key or "", line.tco2e, line.biogenic_co2_t, " ".join(line.factor_ids)])
         text = buffer.getvalue()
     if output is not None:
-        output.write_text(text, encoding="utf-8")
+        try:
+            write_files({output: text})
+        except CountyZeroError as exc:
+            raise _fail(exc) from None
         typer.echo(f"wrote {output}", err=True)
     else:
         typer.echo(text, nl=not text.endswith("\n"))

@@ -193,3 +193,25 @@ def _parse_tree(text: str, name: str, suffix: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InputError("the file must hold a mapping (key: value) at the top level", file=name)
     return data
+
+
+def write_files(files: dict[Path, str]) -> None:
+    """Write text files all-or-nothing as far as a file system allows.
+
+    Every file is first written in full beside its target (``.NAME.tmp``); only when all are written are
+    they moved over their targets (an atomic rename each). A failure while writing leaves every target as it
+    was and removes the temporary files.
+    """
+    temporary: list[tuple[Path, Path]] = []
+    try:
+        for target, text in files.items():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(f".{target.name}.tmp")
+            tmp.write_text(text, encoding="utf-8")
+            temporary.append((tmp, target))
+    except OSError as exc:
+        for tmp, _ in temporary:
+            tmp.unlink(missing_ok=True)
+        raise InputError(f"cannot write: {exc.strerror or exc}", file=str(exc.filename or "")) from None
+    for tmp, target in temporary:
+        tmp.replace(target)

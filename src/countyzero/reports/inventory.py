@@ -15,6 +15,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
+from countyzero.core.io import write_files
 from countyzero.inventory.gpc import SCENE_NAMES_ZH, SECTOR_NAMES, gpc_table
 from countyzero.inventory.model import InventoryResult
 
@@ -124,13 +125,7 @@ def _factor_rows(result: InventoryResult) -> list[dict[str, str]]:
 def write_inventory_report(result: InventoryResult, folder: str | Path) -> Path:
     """Write ``report.html`` and ``inventory.json`` into ``folder``; return the report's path."""
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    html = render_inventory_html(result)
-    data = json.dumps(result.model_dump(mode="json"), ensure_ascii=False, indent=2)
     report = folder / "report.html"
-    tmp_report, tmp_data = folder / ".report.html.tmp", folder / ".inventory.json.tmp"
-    tmp_report.write_text(html, encoding="utf-8")
-    tmp_data.write_text(data, encoding="utf-8")
-    tmp_data.replace(folder / "inventory.json")
-    tmp_report.replace(report)
+    data = json.dumps(result.model_dump(mode="json"), ensure_ascii=False, indent=2)
+    write_files({folder / "inventory.json": data, report: render_inventory_html(result)})
     return report
