@@ -30,8 +30,14 @@ app = typer.Typer(
 )
 factors_app = typer.Typer(help="The sourced factor library (因子库).", no_args_is_help=True)
 inventory_app = typer.Typer(help="County GHG inventory, GPC v1.1 (温室气体清单).", no_args_is_help=True)
+db_app = typer.Typer(help="The platform database (数据库).", no_args_is_help=True)
+admin_app = typer.Typer(help="Organisations and users (机构与用户).", no_args_is_help=True)
+audit_app = typer.Typer(help="The hash-chained audit log (审计日志).", no_args_is_help=True)
 app.add_typer(factors_app, name="factors")
 app.add_typer(inventory_app, name="inventory")
+app.add_typer(db_app, name="db")
+app.add_typer(admin_app, name="admin")
+app.add_typer(audit_app, name="audit")
 
 
 class OutputFormat(StrEnum):
@@ -310,6 +316,87 @@ def inventory_schema() -> None:
     from countyzero.inventory.model import InventoryInput
 
     _print_json(InventoryInput.model_json_schema())
+
+
+# platform ----------------------------------------------------------------------------------------
+def _sessions() -> Any:
+    from countyzero.settings import Settings
+    from countyzero.store.db import make_engine, session_factory, upgrade
+
+    engine = make_engine(Settings().database_url)
+    upgrade(engine)
+    return session_factory(engine)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Start the web platform (启动平台); creates the embedded database on first use."""
+    import uvicorn
+
+    from countyzero.web.app import create_app
+
+    typer.echo(f"CountyZero {__version__} on http://{host}:{port}/ (API docs: /api/v1/docs)")
+    uvicorn.run(create_app(), host=host, port=port, log_level="warning")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the database migrations (COUNTYZERO_DATABASE_URL; default: embedded SQLite)."""
+    from countyzero.settings import Settings
+
+    _sessions()
+    typer.echo(f"database at head: {Settings().database_url}")
+
+
+@admin_app.command("create-org")
+def admin_create_org(name: Annotated[str, typer.Argument(help="Organisation name, e.g. Baoting County.")]) -> None:
+    """Create an organisation."""
+    from countyzero.services import accounts
+    from countyzero.store.db import transaction
+
+    try:
+        with transaction(_sessions()) as session:
+            org = accounts.create_organisation(session, name)
+    except CountyZeroError as exc:
+        raise _fail(exc) from None
+    typer.echo(f"created organisation {org.id}: {org.name}")
+
+
+@admin_app.command("create-user")
+def admin_create_user(
+    email: Annotated[str, typer.Argument(help="The user's email (login name).")],
+    org: Annotated[str, typer.Option("--org", help="Organisation name.")],
+    role: Annotated[str, typer.Option("--role", help="county_admin, analyst, project_owner, financier or verifier.")],
+) -> None:
+    """Create a user; the password is read from standard input (one line)."""
+    from countyzero.services import accounts
+    from countyzero.store.db import transaction
+
+    password = sys.stdin.readline().rstrip("\n")
+    try:
+        with transaction(_sessions()) as session:
+            user = accounts.create_user(session, email, password, organisation=org, role=role)
+    except CountyZeroError as exc:
+        raise _fail(exc) from None
+    typer.echo(f"created user {user.id}: {user.email} ({user.role}, {org})")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the audit log's hash chain; exit 1 and list the problems if it was tampered with."""
+    from countyzero.services import audit
+
+    with _sessions()() as session:
+        problems = audit.verify_chain(session)
+        total = audit.count(session)
+    if problems:
+        for problem in problems:
+            typer.echo(f"TAMPERED: {problem}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"audit log intact: {total} entries")
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -57,7 +57,7 @@ def _svg(fig: Any) -> Markup:
     return Markup(text[text.index("<svg"):])  # SVG made here by matplotlib, not user text
 
 
-def _figures(result: InventoryResult) -> dict[str, Markup]:
+def _pyplot() -> Any:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -66,18 +66,28 @@ def _figures(result: InventoryResult) -> dict[str, Markup]:
     _register_cjk_fonts()
     plt.rcParams.update({"svg.fonttype": "none", "font.family": "sans-serif", "font.sans-serif": CJK_FONTS,
                          "axes.unicode_minus": False})
-    figures: dict[str, Markup] = {}
+    return plt
 
+
+def scene_chart(by_scene: dict[str, float]) -> Markup:
+    """Net emissions by scene (ktCO2e), bilingual labels, as inline SVG."""
+    plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 3.2))
-    scenes = list(result.by_scene)
-    values = [result.by_scene[s] / 1000 for s in scenes]
-    labels = [f"{SCENE_NAMES_ZH[s]}\n{s}" for s in scenes]
-    ax.barh(labels, values, color=[SCENE_COLOURS[s] for s in scenes])
+    scenes = list(by_scene)
+    ax.barh([f"{SCENE_NAMES_ZH[s]}\n{s}" for s in scenes], [by_scene[s] / 1000 for s in scenes],
+            color=[SCENE_COLOURS[s] for s in scenes])
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_xlabel("ktCO2e (net / 净值)")
     ax.set_title("按场景 By scene")
     ax.invert_yaxis()
-    figures["scenes"] = _svg(fig)
+    return _svg(fig)
+
+
+def _figures(result: InventoryResult) -> dict[str, Markup]:
+    plt = _pyplot()
+    figures: dict[str, Markup] = {}
+
+    figures["scenes"] = scene_chart(result.by_scene)
 
     fig, ax = plt.subplots(figsize=(7, 3.2))
     bars = [("总排放\nGross", result.gross_tco2e), ("碳汇\nRemovals", result.removals_tco2e),

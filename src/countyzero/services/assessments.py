@@ -1,0 +1,85 @@
+"""Stored assessments: run an engine on validated input, keep input, result and versions, audit it.
+
+Every assessment is scoped to the caller's organisation; another organisation's assessment is
+indistinguishable from a missing one (:class:`NotFoundError`). Re-running a stored assessment with the same
+software and factor versions reproduces its result (:func:`rerun`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from countyzero import __version__
+from countyzero.core.errors import InputError
+from countyzero.core.trace import sha256_of
+from countyzero.factors import default_library
+from countyzero.inventory import InventoryInput, compute_inventory
+from countyzero.services import audit
+from countyzero.services.accounts import Principal
+from countyzero.services.errors import NotFoundError, PermissionDeniedError
+from countyzero.store.models import Assessment
+
+WRITERS = frozenset({"county_admin", "analyst"})
+
+
+def _inventory(data: dict[str, Any]) -> dict[str, Any]:
+    try:
+        parsed = InventoryInput.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        loc = list(error["loc"])
+        row: str | None = None
+        if len(loc) >= 2 and loc[0] == "activities" and isinstance(loc[1], int):
+            activities = data.get("activities") or []
+            item = activities[loc[1]] if loc[1] < len(activities) else {}
+            row = str(item.get("id")) if isinstance(item, dict) and item.get("id") else f"#{loc[1] + 1}"
+            loc = loc[2:]
+        raise InputError(error["msg"].removeprefix("Value error, "), row=row,
+                         field=".".join(str(p) for p in loc) or None) from None
+    result = compute_inventory(parsed, input_digest=sha256_of(data))
+    dumped: dict[str, Any] = result.model_dump(mode="json")
+    return dumped
+
+
+ENGINES = {"inventory": _inventory}
+
+
+def create(session: Session, who: Principal, kind: str, name: str, data: dict[str, Any]) -> Assessment:
+    """Run the engine ``kind`` on ``data`` and store it; nothing is stored when the input is bad."""
+    if who.role not in WRITERS:
+        raise PermissionDeniedError(f"role {who.role} cannot create {kind} assessments")
+    if kind not in ENGINES:
+        raise NotFoundError(f"no engine {kind!r}")
+    result = ENGINES[kind](data)
+    assessment = Assessment(
+        organisation_id=who.organisation_id, kind=kind, name=name.strip() or kind, input=data, result=result,
+        input_sha256=sha256_of(data), software_version=__version__,
+        factor_set_version=default_library().version, created_by=who.user_id)
+    session.add(assessment)
+    session.flush()
+    audit.record(session, actor=who.email, organisation_id=who.organisation_id, action="assess", entity=kind,
+                 entity_id=assessment.id, payload=data, detail=name)
+    return assessment
+
+
+def get(session: Session, who: Principal, assessment_id: int, kind: str | None = None) -> Assessment:
+    assessment = session.get(Assessment, assessment_id)
+    if assessment is None or assessment.organisation_id != who.organisation_id or (kind and assessment.kind != kind):
+        raise NotFoundError(f"no assessment {assessment_id}")
+    return assessment
+
+
+def listing(session: Session, who: Principal, kind: str | None = None) -> list[Assessment]:
+    query = select(Assessment).where(Assessment.organisation_id == who.organisation_id)
+    if kind:
+        query = query.where(Assessment.kind == kind)
+    return list(session.scalars(query.order_by(Assessment.id.desc())))
+
+
+def rerun(assessment: Assessment) -> dict[str, Any]:
+    """The engine's result for the stored input, now (compare with ``assessment.result``)."""
+    return ENGINES[assessment.kind](assessment.input)

@@ -1,0 +1,292 @@
+"""The FastAPI application: ``create_app(settings)`` (tests pass their own settings).
+
+One database engine per process, one session per request (a typed dependency), every write in one
+transaction through the service layer. Pages use a signed session cookie with a CSRF token; the API uses
+bearer tokens from ``POST /api/v1/auth/token``.
+"""
+
+
+import secrets
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Depends, FastAPI, Form, HTTPException, Request, UploadFile, status
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.security import OAuth2PasswordBearer, OAuth2PasswordRequestForm
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.middleware.sessions import SessionMiddleware
+
+from countyzero import __version__
+from countyzero.core.errors import CountyZeroError, InputError
+from countyzero.core.io import read_document
+from countyzero.factors import default_library
+from countyzero.services import accounts, assessments
+from countyzero.services.accounts import Principal
+from countyzero.services.errors import AuthenticationError, NotFoundError, PermissionDeniedError
+from countyzero.settings import Settings
+from countyzero.store.db import make_engine, session_factory, upgrade
+from countyzero.web.i18n import COOKIE, LANGUAGES, pick_language, translate
+
+HERE = Path(__file__).parent
+oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+def create_app(settings: Settings | None = None, *, migrate: bool = True) -> FastAPI:
+    settings = settings or Settings()
+    engine = make_engine(settings.database_url)
+    if migrate:
+        upgrade(engine)
+    factory = session_factory(engine)
+    app = FastAPI(title="CountyZero API", version=__version__, docs_url="/api/v1/docs",
+                  openapi_url="/api/v1/openapi.json")
+    app.state.settings = settings
+    app.state.sessions = factory
+    app.add_middleware(SessionMiddleware, secret_key=settings.secret_key, same_site="lax",
+                       https_only=settings.environment == "production")
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    templates = Jinja2Templates(directory=HERE / "templates")
+
+    # dependencies -----------------------------------------------------------------------------------
+    def db() -> Iterator[Session]:
+        maker: sessionmaker[Session] = app.state.sessions
+        with maker() as session:
+            yield session
+
+    def api_principal(token: Annotated[str | None, Depends(oauth2)],
+                      session: Annotated[Session, Depends(db)]) -> Principal:
+        if not token:
+            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "not authenticated",
+                                headers={"WWW-Authenticate": "Bearer"})
+        try:
+            return accounts.principal_from_token(session, token, settings.secret_key, settings.token_minutes * 60)
+        except (AuthenticationError, NotFoundError):
+            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "invalid or expired token",
+                                headers={"WWW-Authenticate": "Bearer"}) from None
+
+    def page_principal(request: Request, session: Annotated[Session, Depends(db)]) -> Principal | None:
+        user_id = request.session.get("uid")
+        if user_id is None:
+            return None
+        try:
+            return accounts.principal_by_id(session, int(user_id))
+        except NotFoundError:
+            request.session.clear()
+            return None
+
+    def language(request: Request) -> str:
+        return pick_language(request.cookies.get(COOKIE), request.headers.get("accept-language"))
+
+    def csrf_token(request: Request) -> str:
+        token = request.session.get("csrf")
+        if not token:
+            token = secrets.token_urlsafe(32)
+            request.session["csrf"] = token
+        return str(token)
+
+    def check_csrf(request: Request, token: str) -> None:
+        expected = request.session.get("csrf")
+        if not expected or not secrets.compare_digest(str(expected), token):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "CSRF token missing or wrong")
+
+    def render(request: Request, name: str, who: Principal | None, code: int = 200, **context: Any) -> HTMLResponse:
+        lang = language(request)
+        return templates.TemplateResponse(request, name, {
+            "who": who, "lang": lang, "other_lang": "en" if lang == "zh" else "zh",
+            "t": lambda key: translate(key, lang), "csrf": csrf_token(request), "version": __version__, **context,
+        }, status_code=code)
+
+    def service_error(exc: CountyZeroError) -> HTTPException:
+        if isinstance(exc, NotFoundError):
+            return HTTPException(status.HTTP_404_NOT_FOUND, "not found")
+        if isinstance(exc, PermissionDeniedError):
+            return HTTPException(status.HTTP_403_FORBIDDEN, str(exc))
+        if isinstance(exc, InputError):
+            return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, {"message": exc.message, "row": exc.row,
+                                                                         "field": exc.field})
+        return HTTPException(status.HTTP_400_BAD_REQUEST, str(exc))
+
+    # API --------------------------------------------------------------------------------------------
+    @app.get("/api/v1/health")
+    def health() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    @app.post("/api/v1/auth/token")
+    def token(form: Annotated[OAuth2PasswordRequestForm, Depends()],
+              session: Annotated[Session, Depends(db)]) -> dict[str, str]:
+        try:
+            who = accounts.authenticate(session, form.username, form.password,
+                                        delay_seconds=settings.login_delay_seconds)
+        except AuthenticationError:
+            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong email or password") from None
+        return {"access_token": accounts.issue_token(who, settings.secret_key), "token_type": "bearer"}
+
+    def stored(assessment: Any) -> dict[str, Any]:
+        return {"id": assessment.id, "kind": assessment.kind, "name": assessment.name,
+                "created_at": assessment.created_at.isoformat(), "input_sha256": assessment.input_sha256,
+                "software_version": assessment.software_version,
+                "factor_set_version": assessment.factor_set_version, "result": assessment.result}
+
+    @app.post("/api/v1/inventories", status_code=status.HTTP_201_CREATED)
+    def create_inventory(body: dict[str, Any], who: Annotated[Principal, Depends(api_principal)],
+                         session: Annotated[Session, Depends(db)], name: str = "") -> dict[str, Any]:
+        try:
+            assessment = _write(session, lambda: assessments.create(
+                session, who, "inventory", name or str(body.get("county", "")), body))
+        except CountyZeroError as exc:
+            raise service_error(exc) from None
+        return stored(assessment)
+
+    @app.get("/api/v1/inventories")
+    def list_inventories(who: Annotated[Principal, Depends(api_principal)],
+                         session: Annotated[Session, Depends(db)]) -> list[dict[str, Any]]:
+        return [{"id": a.id, "name": a.name, "created_at": a.created_at.isoformat()}
+                for a in assessments.listing(session, who, "inventory")]
+
+    @app.get("/api/v1/inventories/{assessment_id}")
+    def get_inventory(assessment_id: int, who: Annotated[Principal, Depends(api_principal)],
+                      session: Annotated[Session, Depends(db)]) -> dict[str, Any]:
+        try:
+            return stored(assessments.get(session, who, assessment_id, "inventory"))
+        except CountyZeroError as exc:
+            raise service_error(exc) from None
+
+    @app.get("/api/v1/factors/{factor_id}")
+    def get_factor(factor_id: str) -> dict[str, Any]:
+        try:
+            return default_library().get(factor_id).model_dump(mode="json")
+        except CountyZeroError:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "not found") from None
+
+    # pages ------------------------------------------------------------------------------------------
+    @app.get("/lang/{code}")
+    def switch_language(code: str, next: str = "/") -> Response:
+        response = RedirectResponse(next if next.startswith("/") and not next.startswith("//") else "/", 303)
+        if code in LANGUAGES:
+            response.set_cookie(COOKIE, code, max_age=365 * 24 * 3600, samesite="lax")
+        return response
+
+    @app.get("/login", response_class=HTMLResponse)
+    def login_page(request: Request, who: Annotated[Principal | None, Depends(page_principal)]) -> HTMLResponse:
+        return render(request, "login.html", who)
+
+    @app.post("/login")
+    def login(request: Request, session: Annotated[Session, Depends(db)], email: Annotated[str, Form()],
+              password: Annotated[str, Form()], csrf: Annotated[str, Form()]) -> Response:
+        check_csrf(request, csrf)
+        try:
+            who = accounts.authenticate(session, email, password, delay_seconds=settings.login_delay_seconds)
+        except AuthenticationError:
+            return render(request, "login.html", None, code=401, failed=True)
+        request.session.clear()  # a new session at login: no fixation
+        request.session["uid"] = who.user_id
+        return RedirectResponse("/", status.HTTP_303_SEE_OTHER)
+
+    @app.post("/logout")
+    def logout(request: Request, csrf: Annotated[str, Form()]) -> Response:
+        check_csrf(request, csrf)
+        request.session.clear()
+        return RedirectResponse("/login", status.HTTP_303_SEE_OTHER)
+
+    @app.get("/", response_class=HTMLResponse)
+    def dashboard(request: Request, who: Annotated[Principal | None, Depends(page_principal)],
+                  session: Annotated[Session, Depends(db)]) -> Response:
+        if who is None:
+            return RedirectResponse("/login", status.HTTP_303_SEE_OTHER)
+        items = assessments.listing(session, who, "inventory")
+        latest = items[0] if items else None
+        figure = _scene_figure(latest.result) if latest else None
+        return render(request, "dashboard.html", who, inventories=items, latest=latest, figure=figure)
+
+    @app.post("/inventories")
+    async def upload_inventory(request: Request, who: Annotated[Principal | None, Depends(page_principal)],
+                               session: Annotated[Session, Depends(db)], file: UploadFile,
+                               csrf: Annotated[str, Form()], name: Annotated[str, Form()] = "") -> Response:
+        if who is None:
+            return RedirectResponse("/login", status.HTTP_303_SEE_OTHER)
+        check_csrf(request, csrf)
+        content = await file.read(settings.max_upload_bytes + 1)
+        filename = Path(file.filename or "upload.yaml").name
+        try:
+            if len(content) > settings.max_upload_bytes:
+                raise InputError(f"file larger than {settings.max_upload_bytes} bytes", file=filename)
+            data = _read_upload(filename, content)
+            assessment = _write(session, lambda: assessments.create(
+                session, who, "inventory", name or str(data.get("county", "")), data))
+        except CountyZeroError as exc:
+            items = assessments.listing(session, who, "inventory")
+            return render(request, "dashboard.html", who, code=422, inventories=items, latest=None, figure=None,
+                          problems=[str(exc)])
+        return RedirectResponse(f"/inventories/{assessment.id}", status.HTTP_303_SEE_OTHER)
+
+    @app.get("/inventories/{assessment_id}", response_class=HTMLResponse)
+    def inventory_page(request: Request, assessment_id: int, who: Annotated[Principal | None, Depends(page_principal)],
+                       session: Annotated[Session, Depends(db)]) -> Response:
+        if who is None:
+            return RedirectResponse("/login", status.HTTP_303_SEE_OTHER)
+        try:
+            assessment = assessments.get(session, who, assessment_id, "inventory")
+        except NotFoundError:
+            return render(request, "not_found.html", who, code=404)
+        return render(request, "inventory.html", who, a=assessment, r=assessment.result,
+                      figure=_scene_figure(assessment.result))
+
+    @app.get("/inventories/{assessment_id}/explain/{line_id}", response_class=HTMLResponse)
+    def explain_page(request: Request, assessment_id: int, line_id: str,
+                     who: Annotated[Principal | None, Depends(page_principal)],
+                     session: Annotated[Session, Depends(db)]) -> Response:
+        if who is None:
+            return RedirectResponse("/login", status.HTTP_303_SEE_OTHER)
+        try:
+            assessment = assessments.get(session, who, assessment_id, "inventory")
+        except NotFoundError:
+            return render(request, "not_found.html", who, code=404)
+        lines = [ln for ln in assessment.result["lines"] if ln["id"] == line_id]
+        if not lines:
+            return render(request, "not_found.html", who, code=404)
+        steps = [s for s in assessment.result.get("trace", []) if s["line_id"] == line_id]
+        return render(request, "explain.html", who, a=assessment, line=lines[0], steps=steps)
+
+    @app.exception_handler(404)
+    def not_found(request: Request, exc: Exception) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": "not found"}, status_code=404)
+        return render(request, "not_found.html", None, code=404)
+
+    return app
+
+
+T = TypeVar("T")
+
+
+def _write(session: Session, change: Callable[[], T]) -> T:
+    """Run ``change`` as one transaction: committed if it returns, rolled back (nothing written) if it raises."""
+    try:
+        result = change()
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return result
+
+
+def _read_upload(filename: str, content: bytes) -> dict[str, Any]:
+    suffix = Path(filename).suffix.lower()
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"upload{suffix}"
+        path.write_bytes(content)
+        try:
+            document = read_document(path, "activities")
+        except InputError as exc:
+            raise InputError(exc.message, file=filename, row=exc.row, field=exc.field) from None
+    return document.data
+
+
+def _scene_figure(result: dict[str, Any]) -> str:
+    """Net emissions by scene as an inline SVG (drawn by the package; no chart assets from elsewhere)."""
+    from countyzero.reports.inventory import scene_chart
+
+    return scene_chart(result["by_scene"])
