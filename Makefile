@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_OUT ?= build/baoting-2022
 
-.PHONY: install uv fonts demo test lint typecheck pytest bench clean
+.PHONY: install uv fonts chromium demo test lint typecheck pytest bench screenshots clean
 
 uv:
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
@@ -24,6 +24,14 @@ fonts:
 	  || echo "note: could not install fonts-wqy-microhei; Chinese may show as boxes in figures"; \
 	else echo "note: no CJK font found; install fonts-wqy-microhei for Chinese in figures"; fi
 
+# Debian's Chromium for the browser tests (Playwright drives it by its executable path; no browser download).
+chromium: fonts
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq >/dev/null 2>&1; apt-get install -y -qq chromium >/dev/null 2>&1 \
+	  || echo "note: could not install chromium; the browser tests will be skipped"; \
+	else echo "note: no chromium; the browser tests will be skipped"; fi
+
 demo: install fonts
 	$(BIN)/countyzero inventory compute examples/baoting/inventory-2022.yaml --format table
 	$(BIN)/countyzero inventory report examples/baoting/inventory-2022.yaml --output $(DEMO_OUT)
@@ -35,7 +43,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-pytest: install
+pytest: install chromium
 	$(BIN)/pytest -q
 
 test: lint typecheck pytest
@@ -43,6 +51,9 @@ test: lint typecheck pytest
 bench: uv
 	$(UV) sync --frozen --group bench
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+screenshots: install chromium
+	COUNTYZERO_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q tests/platform/test_browser.py
 
 clean:
 	rm -rf build .pytest_cache .mypy_cache .ruff_cache
