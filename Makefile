@@ -43,8 +43,9 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
+# The database tests run on SQLite and on a local PostgreSQL that scripts/postgres-for-tests.sh starts.
 pytest: install chromium
-	$(BIN)/pytest -q
+	COUNTYZERO_TEST_POSTGRES_URL="$$(scripts/postgres-for-tests.sh)" $(BIN)/pytest -q
 
 test: lint typecheck pytest
 
