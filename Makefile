@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_OUT ?= build/baoting-2022
 
-.PHONY: install uv fonts chromium demo test lint typecheck pytest bench screenshots clean
+.PHONY: install uv fonts chromium demo serve test lint typecheck pytest bench screenshots clean
 
 uv:
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
@@ -36,6 +36,11 @@ demo: install fonts
 	$(BIN)/countyzero inventory compute examples/baoting/inventory-2022.yaml --format table
 	$(BIN)/countyzero inventory report examples/baoting/inventory-2022.yaml --output $(DEMO_OUT)
 	@echo "Open $(DEMO_OUT)/report.html in a browser (inventory.json beside it holds every number and its trace)."
+
+# The web platform with the Baoting demo organisation, users and inventory (first slice; docs/platform.md).
+serve: install fonts
+	$(BIN)/countyzero demo-load
+	$(BIN)/countyzero serve
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks

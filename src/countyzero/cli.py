@@ -384,6 +384,42 @@ def admin_create_user(
     typer.echo(f"created user {user.id}: {user.email} ({user.role}, {org})")
 
 
+DEMO_ORG = "Baoting County 保亭县"
+DEMO_USERS = (("admin@baoting.demo", "county_admin"), ("analyst@baoting.demo", "analyst"),
+              ("bank@baoting.demo", "financier"))
+
+
+@app.command("demo-load")
+def demo_load(
+    password: Annotated[str, typer.Option(help="Password given to the demo users (demo only; never in production).")]
+    = "baoting-demo-2040",
+) -> None:
+    """Load the Baoting demo organisation, users and inventory into the database (once; skipped if present)."""
+    from sqlalchemy import select
+
+    from countyzero.inventory.reader import read_inventory
+    from countyzero.services import accounts, assessments
+    from countyzero.store.db import transaction
+    from countyzero.store.models import Organisation
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "baoting" / "inventory-2022.yaml"
+    try:
+        with transaction(_sessions()) as session:
+            if session.scalars(select(Organisation).where(Organisation.name == DEMO_ORG)).first() is None:
+                accounts.create_organisation(session, DEMO_ORG, actor="demo-load")
+                for email, role in DEMO_USERS:
+                    accounts.create_user(session, email, password, organisation=DEMO_ORG, role=role,
+                                         actor="demo-load")
+                who = accounts.authenticate(session, DEMO_USERS[1][0], password)
+                _, document = read_inventory(example)
+                assessments.create(session, who, "inventory", "保亭 Baoting 2022", document.data)
+    except CountyZeroError as exc:
+        raise _fail(exc) from None
+    typer.echo("Demo organisation: " + DEMO_ORG)
+    for email, role in DEMO_USERS:
+        typer.echo(f"  log in as {email} ({role}), password {password}")
+
+
 @audit_app.command("verify")
 def audit_verify() -> None:
     """Check the audit log's hash chain; exit 1 and list the problems if it was tampered with."""
