@@ -17,11 +17,12 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from scipy.stats import norm
 
 from countyzero.factors.library import Factor, FactorLibrary
 from countyzero.inventory.model import InventoryInput, LineResult
 
-Z95 = 1.959963984540054  # standard normal quantile of 0.975 (a mathematical constant, not a factor)
+Z95 = float(norm.ppf(0.975))  # standard normal quantile of 0.975: a 95 % interval is ±Z95 σ
 PERCENTILES = (2.5, 50.0, 97.5)
 
 
