@@ -1,0 +1,208 @@
+"""``countyzero finance``: screen, portfolio, appraise (mounted by the integrator on the main CLI)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from countyzero.core.errors import CountyZeroError, InputError
+from countyzero.core.io import read_document
+from countyzero.finance.appraisal import appraise_project
+from countyzero.finance.kpi import Exposure, loan_book_ratios
+from countyzero.finance.portfolio import changes, read_table, screen_table, status_counts
+from countyzero.finance.reader import read_project
+from countyzero.finance.rulebook import FRAMEWORKS, Framework, load_rulebooks
+from countyzero.finance.screening import screen_project
+
+app = typer.Typer(help="Sustainable finance (可持续金融): taxonomy screening, portfolio ratios, appraisal.",
+                  no_args_is_help=True, add_completion=False)
+
+
+class FrameworkChoice(StrEnum):
+    eu = "eu"
+    cgt = "cgt"
+    cn2021 = "cn2021"
+    cn2025 = "cn2025"
+    all = "all"
+
+
+class Format(StrEnum):
+    json = "json"
+    table = "table"
+
+
+FormatOption = Annotated[Format | None, typer.Option("--format", help="json (default when piped) or table.")]
+RulebookOption = Annotated[Path | None, typer.Option("--rulebooks", help="Directory of alternative rulebook files.")]
+
+
+def _fmt(chosen: Format | None) -> Format:
+    return chosen or (Format.table if sys.stdout.isatty() else Format.json)
+
+
+def _console() -> Console:
+    return Console(no_color=bool(os.environ.get("NO_COLOR")), highlight=False, width=160)
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    typer.echo(f"error: {exc}", err=True)
+    return typer.Exit(code=2)
+
+
+def _parse_date(text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"not a date (YYYY-MM-DD): {text!r}", field="--date") from None
+
+
+def _screen_file(path: Path, framework: FrameworkChoice, on: date | None, rulebooks: Path | None) -> dict[str, Any]:
+    project, document = read_project(path)
+    books = load_rulebooks(str(rulebooks)) if rulebooks else None
+    frameworks: list[Framework] | None = None if framework is FrameworkChoice.all else [framework.value]  # type: ignore[list-item]
+    try:
+        return screen_project(project, on=on, frameworks=frameworks, rulebooks=books, base_dir=path.parent,
+                              input_sha256=document.sha256)
+    except InputError as exc:
+        raise exc.located(file=str(path)) from None
+
+
+def _print_screening(result: dict[str, Any]) -> None:
+    console = _console()
+    console.print(f"{result['project']['name']} — {result['date']}")
+    for fw, res in result["frameworks"].items():
+        table = Table(title=f"{fw}: {res['status']} (activity {res['activity']}; {res['matched_by']})")
+        for column in ("criterion", "kind", "verdict", "value", "threshold", "unit", "reference"):
+            table.add_column(column, overflow="fold")
+        for c in res["criteria"]:
+            flag = " (unevidenced)" if c["unevidenced"] else ""
+            table.add_row(c["id"], c["kind"], c["verdict"] + flag, str(c["value"]), str(c["threshold"]),
+                          str(c["unit"] or ""), c["reference"])
+        console.print(table)
+    console.print(f"frameworks agree: {result['comparison']['agree']} — {result['comparison']['statuses']}")
+
+
+@app.command()
+def screen(
+    project_file: Annotated[Path, typer.Argument(help="Project file (YAML or JSON).")],
+    framework: Annotated[FrameworkChoice, typer.Option(help="Framework to screen against.")] = FrameworkChoice.all,
+    on: Annotated[str | None, typer.Option("--date", help="Assessment date YYYY-MM-DD (default: project's).")] = None,
+    fmt: FormatOption = None,
+    rulebooks: RulebookOption = None,
+) -> None:
+    """Screen a project criterion by criterion against EU, CGT and China rules."""
+    try:
+        result = _screen_file(project_file, framework, _parse_date(on), rulebooks)
+    except CountyZeroError as exc:
+        raise _fail(exc) from None
+    if _fmt(fmt) is Format.json:
+        typer.echo(json.dumps(result, ensure_ascii=False, indent=2, default=str))
+    else:
+        _print_screening(result)
+
+
+@app.command()
+def appraise(
+    project_file: Annotated[Path, typer.Argument(help="Project file with a finance section.")],
+    on: Annotated[str | None, typer.Option("--date", help="Assessment date YYYY-MM-DD.")] = None,
+    fmt: FormatOption = None,
+    rulebooks: RulebookOption = None,
+) -> None:
+    """Appraise financing: NPV, IRR, DSCR, LCOE, non-financial results, instruments and incentives."""
+    try:
+        screening = _screen_file(project_file, FrameworkChoice.all, _parse_date(on), rulebooks)
+        project, _ = read_project(project_file)
+        result = appraise_project(project, screening)
+    except CountyZeroError as exc:
+        raise _fail(exc) from None
+    if _fmt(fmt) is Format.json:
+        typer.echo(json.dumps({"project": screening["project"], "appraisal": result,
+                               "provenance": screening["provenance"]}, ensure_ascii=False, indent=2, default=str))
+        return
+    console = _console()
+    console.print(f"NPV {result['npv']:,.0f} CNY at {result['discount_rate']:.2%}; IRR "
+                  f"{'n/a' if result['irr'] is None else format(result['irr'], '.2%')}")
+    if "lcoe_cny_per_kwh" in result:
+        console.print(f"LCOE {result['lcoe_cny_per_kwh']:.4f} CNY/kWh")
+    if "debt" in result:
+        console.print(f"DSCR min {result['debt']['dscr_min']:.2f}, average {result['debt']['dscr_average']:.2f}")
+    table = Table(title="instruments / incentives")
+    for column in ("id", "verdict", "why"):
+        table.add_column(column, overflow="fold")
+    for item in result["instruments"] + result["incentives"]:
+        table.add_row(item["id"], item["verdict"], item["why"])
+    console.print(table)
+
+
+@app.command()
+def portfolio(
+    file: Annotated[Path, typer.Argument(help="Portfolio: YAML/JSON list of loans with project files, or a "
+                                              "Parquet/CSV table of projects.")],
+    on: Annotated[str | None, typer.Option("--date", help="Assessment date YYYY-MM-DD (default: today).")] = None,
+    baseline: Annotated[Path | None, typer.Option(help="A previous JSON output: report what changed and why.")] = None,
+    fmt: FormatOption = None,
+    rulebooks: RulebookOption = None,
+) -> None:
+    """Screen a portfolio and compute GAR-style ratios by framework and sector."""
+    try:
+        when = _parse_date(on) or date.today()
+        output: dict[str, Any]
+        if file.suffix.lower() in (".parquet", ".csv"):
+            table = read_table(file)
+            books = load_rulebooks(str(rulebooks)) if rulebooks else None
+            codes = screen_table(table, when, rulebooks=books)
+            amounts = table.column("amount").to_numpy() if "amount" in table.column_names else None
+            output = {"date": when.isoformat(), "rows": table.num_rows,
+                      "by_status": status_counts(codes, None if amounts is None else amounts.astype(float))}
+        else:
+            document = read_document(file, "loans")
+            loans = document.data.get("loans")
+            if not isinstance(loans, list) or not loans:
+                raise InputError("a portfolio needs a non-empty 'loans' list", file=str(file), field="loans")
+            exposures, screened = [], {}
+            for index, loan in enumerate(loans):
+                row = document.row_label(index)
+                if not isinstance(loan, dict):
+                    raise InputError("each loan must be a mapping", file=str(file), row=row)
+                loan = dict(loan)
+                project_path = loan.pop("project", None)
+                statuses: dict[str, str] = {}
+                if project_path:
+                    result = _screen_file(file.parent / project_path, FrameworkChoice.all, when, rulebooks)
+                    screened[str(loan.get("id", index))] = result
+                    statuses = {fw: r["status"] for fw, r in result["frameworks"].items()}
+                try:
+                    exposures.append(Exposure.model_validate({**loan, "statuses": statuses}))
+                except ValidationError as exc:
+                    error = exc.errors()[0]
+                    raise InputError(error["msg"], file=str(file), row=row,
+                                     field=".".join(map(str, error["loc"]))) from None
+            output = {"date": when.isoformat(), "ratios": loan_book_ratios(exposures, FRAMEWORKS),
+                      "projects": {pid: {fw: r["status"] for fw, r in res["frameworks"].items()}
+                                   for pid, res in screened.items()},
+                      "screenings": screened}
+            if baseline is not None:
+                try:
+                    old = json.loads(baseline.read_text("utf-8"))
+                except (OSError, json.JSONDecodeError) as exc:
+                    raise InputError(f"cannot read baseline: {exc}", file=str(baseline)) from None
+                output["changes"] = changes(old.get("screenings", {}), screened)
+    except CountyZeroError as exc:
+        raise _fail(exc) from None
+    if _fmt(fmt) is Format.json:
+        typer.echo(json.dumps(output, ensure_ascii=False, indent=2, default=str))
+    else:
+        console = _console()
+        summary = {k: v for k, v in output.items() if k != "screenings"}
+        console.print_json(json.dumps(summary, ensure_ascii=False, default=str))

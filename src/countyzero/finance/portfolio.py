@@ -1,0 +1,147 @@
+"""Portfolio screening: many projects or loans at once, vectorised (pyarrow + numpy), and what changed
+between two rule versions.
+
+A table (Parquet, CSV) has one row per project/loan: ``id``, ``amount``, ``counterparty_type``, ``product``,
+``sector``, ``activity_eu`` (and optionally ``activity_cgt``), metric columns named as in ``metrics.yaml``,
+``dnsh.<objective>`` and ``minimum_safeguards`` columns, and ``quality.<metric>`` columns (audited/reported/
+estimated) where a criterion requires evidence quality. Rows are grouped by activity and each criterion is
+evaluated once per group with :mod:`countyzero.finance.criteria` — the same code as single-project screening.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from countyzero.core.errors import InputError
+from countyzero.finance.criteria import NOT_ELIGIBLE, STATUSES, CodeArray, FloatArray, evaluate_activity
+from countyzero.finance.rulebook import QUALITY_RANK, Framework, Rulebook, default_rulebooks, metric_catalogue
+
+
+def read_table(path: str | Path) -> pa.Table:
+    """Read a Parquet or CSV portfolio table."""
+    import pyarrow.csv as pcsv
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    try:
+        if path.suffix.lower() == ".parquet":
+            return pq.read_table(path)
+        if path.suffix.lower() == ".csv":
+            return pcsv.read_csv(path)
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise InputError(f"cannot read table: {exc}", file=str(path)) from None
+    raise InputError("portfolio tables must be .parquet or .csv", file=str(path))
+
+
+def _float_column(table: pa.Table, name: str) -> FloatArray:
+    column = table.column(name)
+    spec = metric_catalogue().get(name)
+    if spec is not None and spec.type == "enum":
+        out = np.full(len(column), np.nan)
+        for index, value in enumerate(spec.values):
+            mask = pc.fill_null(pc.equal(column, value), False).to_numpy(zero_copy_only=False)
+            out[mask] = float(index)
+        return out
+    if pa.types.is_boolean(column.type) or pa.types.is_integer(column.type) or pa.types.is_floating(column.type):
+        return np.asarray(pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False), dtype=float)
+    raise InputError(f"column {name!r} must be numeric or boolean, not {column.type}", field=name)
+
+
+def screen_table(table: pa.Table, on: date, frameworks: tuple[Framework, ...] = ("eu", "cgt"),
+                 rulebooks: Mapping[Framework, Rulebook] | None = None) -> dict[str, CodeArray]:
+    """Status codes (see :data:`countyzero.finance.criteria.STATUSES`) per framework for every row.
+
+    An activity is taken from ``activity_<fw>``, or for ``cgt`` from ``activity_eu`` when the CGT rulebook
+    records that EU activity (crosswalk); rows with no activity are ``not_eligible``.
+
+    Raises
+    ------
+    InputError
+        Unknown metric column type, unknown activity code, or a rulebook not valid on ``on``.
+    """
+    books = rulebooks or default_rulebooks()
+    size = table.num_rows
+    names = set(table.column_names)
+    metric_names = [n for n in names if n in metric_catalogue() or n.startswith("dnsh.") or n == "minimum_safeguards"]
+    columns = {n: _float_column(table, n) for n in metric_names}
+    quality: dict[str, FloatArray] = {}
+    for n in names:
+        if n.startswith("quality."):
+            codes = np.full(size, np.nan)
+            for label, rank in QUALITY_RANK.items():
+                mask = pc.fill_null(pc.equal(table.column(n), label), False).to_numpy(zero_copy_only=False)
+                codes[mask] = float(rank)
+            quality[n.removeprefix("quality.")] = codes
+    out: dict[str, CodeArray] = {}
+    for fw in frameworks:
+        book = books[fw]
+        if not book.valid_on(on):
+            raise InputError(f"{book.label} is not valid on {on}", field="date")
+        source = f"activity_{fw}" if f"activity_{fw}" in names else "activity_eu"
+        if source not in names:
+            raise InputError(f"the table has no activity_{fw} or activity_eu column", field=source)
+        activity = table.column(source).dictionary_encode().combine_chunks()
+        status = np.full(size, NOT_ELIGIBLE, dtype=np.int8)
+        indices = np.asarray(pc.fill_null(activity.indices, -1).to_numpy(zero_copy_only=False))
+        for code_index, code in enumerate(activity.dictionary.to_pylist()):
+            if code is None or code == "":
+                continue
+            if code not in book.activities:
+                if source == f"activity_{fw}":
+                    raise InputError(f"unknown activity code {code!r} for {fw}", field=source)
+                continue
+            rows = np.flatnonzero(indices == code_index)
+            sub = {k: v[rows] for k, v in columns.items()}
+            subq = {k: v[rows] for k, v in quality.items()}
+            codes, _, _ = evaluate_activity(book.activities[code], sub, rows.size, on, subq)
+            status[rows] = codes
+        out[fw] = status
+    return out
+
+
+def status_counts(statuses: Mapping[str, CodeArray], amounts: FloatArray | None = None) -> dict[str, Any]:
+    """Counts (and amounts) by status per framework."""
+    result: dict[str, Any] = {}
+    for fw, codes in statuses.items():
+        counts = np.bincount(codes, minlength=4)
+        entry: dict[str, Any] = {STATUSES[i]: int(counts[i]) for i in range(4)}
+        if amounts is not None:
+            sums = np.bincount(codes, weights=amounts, minlength=4)
+            entry["amount"] = {STATUSES[i]: float(sums[i]) for i in range(4)}
+        result[fw] = entry
+    return result
+
+
+def changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """What changed between two screenings of the same portfolio (e.g. under a new rule version), and why:
+    per project and framework, the old and new status, the rulebook versions and the criteria whose verdict
+    changed."""
+    out = []
+    for pid, new_result in new.items():
+        old_result = old.get(pid)
+        if old_result is None:
+            out.append({"project": pid, "change": "new project"})
+            continue
+        for fw, nf in new_result["frameworks"].items():
+            of = old_result["frameworks"].get(fw)
+            if of is None:
+                out.append({"project": pid, "framework": fw, "change": "newly screened", "status": nf["status"]})
+                continue
+            old_verdicts = {c["id"]: c["verdict"] for c in of["criteria"]}
+            moved = [{"criterion": c["id"], "old": old_verdicts.get(c["id"]), "new": c["verdict"],
+                      "reference": c["reference"]}
+                     for c in nf["criteria"] if old_verdicts.get(c["id"]) != c["verdict"]]
+            if of["status"] != nf["status"] or moved or of["rulebook"] != nf["rulebook"]:
+                entry: dict[str, Any] = {"project": pid, "framework": fw, "old_status": of["status"],
+                                         "new_status": nf["status"],
+                            "old_rulebook": of["rulebook"]["version"], "new_rulebook": nf["rulebook"]["version"],
+                                         "criteria": moved}
+                out.append(entry)
+    return out
