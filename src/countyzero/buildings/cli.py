@@ -1,0 +1,154 @@
+"""``countyzero buildings``: whole-life carbon of a building (BOQ or IFC) and of a portfolio.
+
+Mounted by the package CLI as ``countyzero buildings``. Errors print one line naming the file, row (or item /
+element GUID) and field, and exit with status 2; nothing is written then.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from countyzero.buildings.model import MODULES, BuildingResult
+from countyzero.core.errors import CountyZeroError
+from countyzero.core.io import write_files
+from countyzero.factors.library import FactorLibrary
+
+app = typer.Typer(help="Building whole-life carbon, EN 15978 / GB/T 51366 (建筑全生命周期碳排放).",
+                  no_args_is_help=True, add_completion=False)
+
+
+class MethodChoice(StrEnum):
+    en15978 = "en15978"
+    gbt51366 = "gbt51366"
+
+
+class Format(StrEnum):
+    json = "json"
+    table = "table"
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    typer.echo(f"error: {exc}", err=True)
+    return typer.Exit(code=2)
+
+
+def _format(chosen: Format | None) -> Format:
+    if chosen is not None:
+        return chosen
+    return Format.table if sys.stdout.isatty() else Format.json
+
+
+def _console() -> Console:
+    return Console(no_color=bool(os.environ.get("NO_COLOR")), highlight=False, width=120)
+
+
+def _table(result: BuildingResult) -> None:
+    console = _console()
+    table = Table(title=f"{result.building} — {result.method}, {result.reference_study_period_years} a, "
+                        f"{result.gross_floor_area_m2:g} m² {result.area_definition}")
+    table.add_column("module 模块")
+    table.add_column("kgCO2e", justify="right")
+    table.add_column("kgCO2e/m²", justify="right")
+    for module in MODULES:
+        value = result.modules[module]
+        if module in result.modules_in_scope:
+            table.add_row(module, f"{value:,.0f}", f"{value / result.gross_floor_area_m2:,.1f}")
+    table.add_row("total A–C 合计 (excl. D)", f"{result.total_kgco2e:,.0f}", f"{result.per_m2_kgco2e:,.1f}")
+    console.print(table)
+    for bench in result.benchmarks:
+        console.print(f"{'✓' if bench.meets else '✗'} {bench.name_en}: {bench.value:,.1f} vs {bench.limit:g} "
+                      f"{bench.unit} [{bench.confidence}]")
+    for note in result.assumptions:
+        console.print(f"• {note}")
+
+
+@app.command("assess")
+def assess(
+    file: Annotated[Path, typer.Argument(help="BOQ (YAML, JSON, CSV, XLSX) or IFC model (.ifc, needs --mapping).")],
+    method: Annotated[MethodChoice | None, typer.Option("--method", help="en15978 or gbt51366; overrides the file.")]
+    = None,
+    fmt: Annotated[Format | None, typer.Option("--format", help="json or table (terminal default).")] = None,
+    lcax_out: Annotated[Path | None, typer.Option("--lcax", help="Also write the result as LCAx JSON here.")] = None,
+    mapping: Annotated[Path | None, typer.Option("--mapping", help="IFC material mapping (YAML/JSON/CSV).")] = None,
+    monte_carlo: Annotated[int, typer.Option("--monte-carlo", min=0, help="Draws of A1–A3 uncertainty.")] = 0,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the JSON result to this file.")] = None,
+    factors: Annotated[list[Path] | None, typer.Option("--factors", help="Extra factor CSV file(s).")] = None,
+) -> None:
+    """Assess one building: modules A1-A3 … C4 and D, per m², hotspots, benchmarks."""
+    try:
+        library = FactorLibrary.load(factors or [])
+        overrides: dict[str, Any] = {"method": method.value if method else None}
+        if file.suffix.lower() == ".ifc":
+            from countyzero.buildings.ifc import assess_ifc
+
+            if mapping is None:
+                raise CountyZeroError("an IFC model needs --mapping (IFC material name → factor id)")
+            result = assess_ifc(file, mapping, overrides=overrides, library=library, monte_carlo=monte_carlo)
+        else:
+            from countyzero.buildings.reader import assess_file
+
+            result = assess_file(file, overrides=overrides, library=library, monte_carlo=monte_carlo)
+        data = result.to_json_dict()
+        files: dict[Path, str] = {}
+        if lcax_out is not None:
+            from countyzero.buildings.lcax_export import to_lcax_json
+
+            files[lcax_out] = to_lcax_json(result)
+        text = json.dumps(data, ensure_ascii=False, indent=2)
+        if output is not None:
+            files[output] = text
+        if files:
+            write_files(files)
+    except (CountyZeroError, ValueError, OSError) as exc:
+        raise _fail(exc) from None
+    if output is None:
+        if _format(fmt) is Format.json:
+            typer.echo(text)
+        else:
+            _table(result)
+    for path in files:
+        typer.echo(f"wrote {path}", err=True)
+
+
+@app.command("portfolio")
+def portfolio(
+    file: Annotated[Path, typer.Argument(help="Portfolio table (Parquet or CSV), one BOQ line per row.")],
+    method: Annotated[MethodChoice, typer.Option("--method", help="en15978 or gbt51366.")] = MethodChoice.en15978,
+    study_period: Annotated[int | None, typer.Option("--study-period", help="Years (default by method).")] = None,
+    fmt: Annotated[Format | None, typer.Option("--format", help="json or table (terminal default).")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write per-building results (CSV).")] = None,
+    factors: Annotated[list[Path] | None, typer.Option("--factors", help="Extra factor CSV file(s).")] = None,
+) -> None:
+    """Assess many buildings at once (vectorised): totals by module, per building and per m²."""
+    from countyzero.buildings.portfolio import assess_portfolio_file
+
+    try:
+        library = FactorLibrary.load(factors or [])
+        result = assess_portfolio_file(file, method=method.value, study_period=study_period, library=library)
+        if output is not None:
+            write_files({output: result.to_csv()})
+    except (CountyZeroError, ValueError, OSError) as exc:
+        raise _fail(exc) from None
+    summary = result.summary()
+    if _format(fmt) is Format.json:
+        typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
+    else:
+        console = _console()
+        table = Table(title=f"portfolio: {summary['buildings']} buildings, {summary['lines']} lines ({method.value})")
+        table.add_column("module 模块")
+        table.add_column("tCO2e", justify="right")
+        for module, value in summary["modules"].items():
+            table.add_row(module, f"{value / 1000:,.1f}")
+        table.add_row("total A–C (excl. D)", f"{summary['total_kgco2e'] / 1000:,.1f}")
+        console.print(table)
+    if output is not None:
+        typer.echo(f"wrote {output}", err=True)

@@ -1,0 +1,77 @@
+"""Read a bill of quantities (YAML, JSON, CSV, XLSX) into a validated :class:`BOQInput`.
+
+Tabular files hold one BOQ line per row (dotted columns for nested fields: ``factor.a1a3``,
+``transport.distance_km``); building, method and operation come from ``# key: value`` comment lines of a CSV
+(``# building: {name: Clinic, gross_floor_area_m2: 1200}``) or from the ``meta`` sheet of a workbook.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from countyzero.buildings.engine import assess_building
+from countyzero.buildings.model import BOQInput, BuildingResult
+from countyzero.core.bulk import bulk_allocation
+from countyzero.core.errors import InputError
+from countyzero.core.io import Document, read_document
+from countyzero.factors.library import FactorLibrary
+
+ROWS = "items"
+
+
+def _validation_error(exc: ValidationError, document: Document) -> InputError:
+    error = exc.errors()[0]
+    loc = list(error["loc"])
+    row: str | int | None = None
+    if len(loc) >= 2 and loc[0] == ROWS and isinstance(loc[1], int):
+        row = document.row_label(loc[1])
+        loc = loc[2:]
+    elif len(loc) >= 2 and isinstance(loc[1], int):
+        row = f"{loc[0]} #{loc[1] + 1}"
+        loc = loc[2:]
+    field = ".".join(str(p) for p in loc) or None
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "missing":
+        message = "required field is missing"
+    return InputError(message, file=document.path, row=row, field=field)
+
+
+def read_boq(path: str | Path, overrides: dict[str, Any] | None = None) -> tuple[BOQInput, Document]:
+    """Read and validate a BOQ file; ``overrides`` replace top-level fields (e.g. ``method``).
+
+    Raises
+    ------
+    InputError
+        Naming the file, row (line number in a table, else the item id) and field.
+    """
+    document = read_document(path, ROWS)
+    data = dict(document.data)
+    data.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    try:
+        with bulk_allocation():
+            return BOQInput.model_validate(data), document
+    except ValidationError as exc:
+        raise _validation_error(exc, document) from None
+
+
+def locate(exc: InputError, data: BOQInput, document: Document) -> InputError:
+    """The engine's error (naming an item id) with the file and, for tables, the row number."""
+    row = exc.row
+    if isinstance(row, str) and document.row_numbers:
+        ids = [item.id for item in data.items]
+        if row in ids:
+            row = document.row_label(ids.index(row))
+    return InputError(exc.message, file=document.path, row=row, field=exc.field)
+
+
+def assess_file(path: str | Path, *, overrides: dict[str, Any] | None = None, library: FactorLibrary | None = None,
+                monte_carlo: int = 0) -> BuildingResult:
+    """Read, validate and assess a BOQ file (errors name file, row or item, and field)."""
+    data, document = read_boq(path, overrides)
+    try:
+        return assess_building(data, library=library, input_digest=document.sha256, monte_carlo=monte_carlo)
+    except InputError as exc:
+        raise locate(exc, data, document) from None
