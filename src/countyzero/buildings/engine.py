@@ -29,6 +29,7 @@ from countyzero.buildings.model import (
 from countyzero.buildings.modules import COL, embodied_modules, gbt51366_recycled, replacements_b4
 from countyzero.core.errors import FactorNotFoundError, InputError, UnitError
 from countyzero.core.gwp import DEFAULT_GWP, GWPSet
+from countyzero.core.bulk import bulk_allocation
 from countyzero.core.trace import LineItem, Provenance, sha256_of
 from countyzero.core.units import conversion_factor, is_convertible
 from countyzero.factors.library import Factor, FactorLibrary, default_library
@@ -506,7 +507,11 @@ def assess_building(data: BOQInput, *, library: FactorLibrary | None = None, inp
     >>> r.modules["A1-A3"], round(r.modules["A4"], 3)
     (2400.0, 155.52)
     """
-    lib = library or default_library()
+    with bulk_allocation():
+        return _assess(data, library or default_library(), input_digest, monte_carlo)
+
+
+def _assess(data: BOQInput, lib: FactorLibrary, input_digest: str | None, monte_carlo: int) -> BuildingResult:
     method = data.method
     rsp, rsp_row = study_period(data, lib)
     assumptions: list[str] = []
@@ -559,7 +564,7 @@ def assess_building(data: BOQInput, *, library: FactorLibrary | None = None, inp
     provenance = Provenance(
         engine=ENGINE, method=METHOD_TEXT[method], factor_set_version=lib.version, factor_set_digest=lib_digest,
         gwp_set=f"{DEFAULT_GWP} (factors given in CO2e; grid CO2 × GWP 1)",
-        input_sha256=input_digest or sha256_of(data.model_dump(mode="json")),
+        input_sha256=input_digest or sha256_of(data.model_dump_json().encode()),
         factor_overrides=tuple(lib.overrides),
         extra={"reference_study_period_years": rsp, "factor_ids": sorted(used), "typology": data.building.typology,
                "options": opts.model_dump(mode="json")},
@@ -580,7 +585,8 @@ def assess_building(data: BOQInput, *, library: FactorLibrary | None = None, inp
     )
     result.benchmarks = _benchmarks(lib, data, module_dict, rsp, in_scope, used)
     result.provenance["extra"]["factor_ids"] = sorted(used)
-    result._trace = _item_trace(items) + trace
+    result._trace = trace
+    result._trace_builder = lambda: _item_trace(items)
     return result
 
 

@@ -7,6 +7,7 @@ The bill of quantities (BOQ) is the input contract; :class:`BuildingResult` is t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
@@ -279,13 +280,18 @@ class BuildingResult(BaseModel):
     monte_carlo: dict[str, Any] | None = None
     provenance: dict[str, Any]
     _trace: list[LineItem] = PrivateAttr(default_factory=list)
+    _trace_builder: Callable[[], list[LineItem]] | None = PrivateAttr(default=None)
 
     def trace_items(self) -> list[LineItem]:
-        """Every step of the calculation: quantity × factor = result, with the factor's source."""
+        """Every step of the calculation: quantity × factor = result, with the factor's source (built on first
+        use: an assessment of 10⁴ lines does not pay for its trace unless it is asked for)."""
+        if self._trace_builder is not None:
+            self._trace = self._trace_builder() + self._trace
+            self._trace_builder = None
         return list(self._trace)
 
     def to_json_dict(self, *, with_trace: bool = True) -> dict[str, Any]:
         data = self.model_dump(mode="json")
         if with_trace:
-            data["trace"] = [item.to_dict() for item in self._trace]
+            data["trace"] = [item.to_dict() for item in self.trace_items()]
         return data
