@@ -27,9 +27,9 @@ from countyzero.buildings.model import (
     OperationFactor,
 )
 from countyzero.buildings.modules import COL, embodied_modules, gbt51366_recycled, replacements_b4
+from countyzero.core.bulk import bulk_allocation
 from countyzero.core.errors import FactorNotFoundError, InputError, UnitError
 from countyzero.core.gwp import DEFAULT_GWP, GWPSet
-from countyzero.core.bulk import bulk_allocation
 from countyzero.core.trace import LineItem, Provenance, sha256_of
 from countyzero.core.units import conversion_factor, is_convertible
 from countyzero.factors.library import Factor, FactorLibrary, default_library
