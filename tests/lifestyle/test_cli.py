@@ -81,9 +81,15 @@ def test_label_workflow_through_the_cli(tmp_path: Path) -> None:
     review = runner.invoke(label_app, ["review", app_id, "--verifier", "CQC Hainan", "--approve", "--registry", db,
                                        "--date", "2030-01-10", "--format", "json"])
     assert json.loads(review.output)["status"] == "approved"
+    qr = tmp_path / "label-qr.svg"
     issued = json.loads(runner.invoke(label_app, ["issue", app_id, "--actor", "Certifier", "--registry", db,
-                                                  "--date", "2030-02-01", "--format", "json"]).output)
+                                                  "--date", "2030-02-01", "--format", "json", "--qr", str(qr)]).output)
     label_id = issued["label_id"]
+    svg = qr.read_text(encoding="utf-8")
+    assert svg.startswith("<svg") and label_id in svg  # the SVG's title names the label
+    import segno
+
+    assert segno.make(issued["qr_payload"], error="m").is_micro is False  # a full QR symbol of the payload
     assert issued["grade"] == "C" and issued["valid_until"] == "2032-02-01"
     ok = runner.invoke(label_app, ["verify", label_id, "--registry", db, "--date", "2031-01-01", "--format", "json"])
     assert ok.exit_code == 0 and json.loads(ok.output)["valid"] is True

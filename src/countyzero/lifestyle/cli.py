@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from countyzero.core.errors import CountyZeroError, InputError
+from countyzero.core.io import write_files
 from countyzero.core.trace import sha256_of
 from countyzero.factors.library import FactorLibrary
 from countyzero.lifestyle.footprint import footprint
@@ -247,14 +248,17 @@ def label_issue(
     registry: RegistryOption,
     on: DateOption = None,
     fmt: FormatOption = None,
+    qr: Annotated[Path | None, typer.Option("--qr", help="Also write the label's QR code to this SVG file.")] = None,
 ) -> None:
-    """Issue the label of an approved application: id, validity period and QR payload."""
+    """Issue the label of an approved application: id, validity period and QR payload (and QR image)."""
     try:
         reg = LabelRegistry(registry)
         try:
             label = reg.issue(application_id, actor=actor, at=parse_date(on))
         finally:
             reg.close()
+        if qr is not None:
+            write_files({qr: label.qr_svg()})
     except CountyZeroError as exc:
         raise fail(exc) from None
     _emit(label.model_dump(mode="json"), fmt)

@@ -96,6 +96,17 @@ class IssuedLabel(BaseModel):
     rulebook: str
     qr_payload: str
 
+    def qr_svg(self, scale: int = 4) -> str:
+        """The QR code of :attr:`qr_payload` as an SVG document (ISO/IEC 18004, error correction M, by segno)."""
+        import io
+
+        import segno
+
+        buffer = io.BytesIO()
+        segno.make(self.qr_payload, error="m", micro=False).save(buffer, kind="svg", scale=scale,
+                                                                 xmldecl=False, title=self.label_id)
+        return buffer.getvalue().decode("utf-8")
+
 
 class Verification(BaseModel):
     """Public answer for a label id."""
