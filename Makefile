@@ -35,7 +35,9 @@ chromium: fonts
 demo: install fonts
 	$(BIN)/countyzero inventory compute examples/baoting/inventory-2022.yaml --format table
 	$(BIN)/countyzero inventory report examples/baoting/inventory-2022.yaml --output $(DEMO_OUT)
-	@echo "Open $(DEMO_OUT)/report.html in a browser (inventory.json beside it holds every number and its trace)."
+	$(BIN)/countyzero roadmap examples/baoting --format table --iamc $(DEMO_OUT)/roadmap.csv --report $(DEMO_OUT)/roadmap.html
+	@echo "Open $(DEMO_OUT)/report.html (inventory) and $(DEMO_OUT)/roadmap.html (roadmap) in a browser;"
+	@echo "inventory.json and roadmap.csv (IAMC format) beside them hold every number."
 
 # The web platform with the Baoting demo organisation, users and inventory (first slice; docs/platform.md).
 serve: install fonts

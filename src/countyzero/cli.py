@@ -11,6 +11,7 @@ import io
 import json
 import os
 import sys
+from collections.abc import Iterable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -28,6 +29,38 @@ app = typer.Typer(
     help="CountyZero (县域零碳): plan, finance and verify a county's path to carbon neutrality.",
     no_args_is_help=True, add_completion=False,
 )
+# Engine command groups, imported only when used (each engine keeps its commands in its own cli module), so that
+# `countyzero inventory …` does not pay for importing every engine.
+ENGINE_GROUPS: dict[str, tuple[str, str]] = {
+    "pathways": ("countyzero.pathways.cli", "app"),
+    "roadmap": ("countyzero.pathways.cli", "roadmap"),
+    "buildings": ("countyzero.buildings.cli", "app"),
+    "finance": ("countyzero.finance.cli", "app"),
+    "credits": ("countyzero.credits.cli", "app"),
+    "lifestyle": ("countyzero.lifestyle.cli", "app"),
+    "label": ("countyzero.lifestyle.cli", "label_app"),
+    "community": ("countyzero.community.cli", "app"),
+    "farm": ("countyzero.agrifood.cli", "app"),
+}
+_MOUNTED: set[str] = set()
+
+
+def mount_engines(names: Iterable[str] | None = None) -> None:
+    """Add the engines' command groups to the main app (all of them when ``names`` is None)."""
+    import importlib
+
+    for name in ENGINE_GROUPS if names is None else names:
+        if name in _MOUNTED or name not in ENGINE_GROUPS:
+            continue
+        module, attribute = ENGINE_GROUPS[name]
+        target = getattr(importlib.import_module(module), attribute)
+        if isinstance(target, typer.Typer):
+            app.add_typer(target, name=name)
+        else:
+            app.command(name)(target)
+        _MOUNTED.add(name)
+
+
 factors_app = typer.Typer(help="The sourced factor library (因子库).", no_args_is_help=True)
 inventory_app = typer.Typer(help="County GHG inventory, GPC v1.1 (温室气体清单).", no_args_is_help=True)
 db_app = typer.Typer(help="The platform database (数据库).", no_args_is_help=True)
@@ -435,5 +468,12 @@ def audit_verify() -> None:
     typer.echo(f"audit log intact: {total} entries")
 
 
-def main() -> None:  # pragma: no cover - console entry point
+def main() -> None:
+    """Console entry point: mounts only the engine group the command line names (all for help)."""
+    words = [word for word in sys.argv[1:] if not word.startswith("-")]
+    first = words[0] if words else None
+    core = {c.name or (c.callback.__name__.replace("_", "-") if c.callback else "") for c in app.registered_commands}
+    core |= {group.name for group in app.registered_groups if group.name}
+    if first not in core:
+        mount_engines([first] if first in ENGINE_GROUPS else None)
     app()
