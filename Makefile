@@ -34,9 +34,10 @@ chromium: fonts
 
 demo: install fonts
 	$(BIN)/countyzero inventory compute examples/baoting/inventory-2022.yaml --format table
-	$(BIN)/countyzero inventory report examples/baoting/inventory-2022.yaml --output $(DEMO_OUT)
-	$(BIN)/countyzero roadmap examples/baoting --format table --iamc $(DEMO_OUT)/roadmap.csv --report $(DEMO_OUT)/roadmap.html
-	@echo "Open $(DEMO_OUT)/report.html (inventory) and $(DEMO_OUT)/roadmap.html (roadmap) in a browser;"
+	$(BIN)/countyzero inventory report examples/baoting/inventory-2022.yaml --output $(DEMO_OUT) --pdf
+	$(BIN)/countyzero roadmap examples/baoting --format table --iamc $(DEMO_OUT)/roadmap.csv \
+	  --report $(DEMO_OUT)/roadmap.html --pdf $(DEMO_OUT)/roadmap.pdf
+	@echo "Open $(DEMO_OUT)/report.html (inventory) and $(DEMO_OUT)/roadmap.html (roadmap) in a browser, or the PDFs;"
 	@echo "inventory.json and roadmap.csv (IAMC format) beside them hold every number."
 
 # The web platform with the Baoting demo organisation, users and inventory (first slice; docs/platform.md).

@@ -125,6 +125,15 @@ def test_report_is_bilingual_and_offline(tmp_path: Path) -> None:
     assert not re.search(r"""(src|href)=["']https?://""", html)
     data = json.loads((tmp_path / "r" / "inventory.json").read_text(encoding="utf-8"))
     assert data["uncertainty"]["draws"] == 200
+    assert not (tmp_path / "r" / "report.pdf").exists()
+
+
+def test_report_pdf(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["inventory", "report", str(BAOTING), "--output", str(tmp_path), "--uncertainty", "0",
+                                 "--pdf"])
+    assert result.exit_code == 0, result.output
+    pdf = (tmp_path / "report.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF") and len(pdf) > 20_000
 
 
 def test_factor_commands(tmp_path: Path) -> None:

@@ -331,13 +331,14 @@ def inventory_report(
     factor_set: FactorSetOption = None,
     factors: FactorFiles = None,
     uncertainty: Annotated[int, typer.Option(help="Monte Carlo draws for the report.", min=0)] = 2000,
+    pdf: Annotated[bool, typer.Option("--pdf", help="Also write report.pdf (WeasyPrint).")] = False,
 ) -> None:
-    """Write a bilingual HTML report with figures (生成中英双语报告)."""
+    """Write a bilingual HTML report with figures (生成中英双语报告), and optionally a PDF."""
     from countyzero.reports.inventory import write_inventory_report
 
     try:
         result = _compute(file, gwp, factor_set, factors, uncertainty)
-        path = write_inventory_report(result, output)
+        path = write_inventory_report(result, output, pdf=pdf)
     except CountyZeroError as exc:
         raise _fail(exc) from None
     typer.echo(f"wrote {path}")

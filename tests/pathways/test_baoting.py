@@ -95,9 +95,11 @@ def test_iamc_format_and_aggregates(result: RoadmapResult) -> None:
 def test_roadmap_writes_report_and_iamc(main: typer.Typer, tmp_path: Path) -> None:
     report = tmp_path / "roadmap.html"
     iamc = tmp_path / "roadmap.csv"
+    pdf = tmp_path / "roadmap.pdf"
     out = CliRunner().invoke(main, ["roadmap", str(BAOTING), "--format", "table", "--draws", "50",
-                                    "--report", str(report), "--iamc", str(iamc)])
+                                    "--report", str(report), "--iamc", str(iamc), "--pdf", str(pdf)])
     assert out.exit_code == 0, out.output
+    assert pdf.read_bytes().startswith(b"%PDF")
     html = report.read_text(encoding="utf-8")
     assert html.count("<svg") >= 6  # trajectories, peak, fan, 2 × (wedges, MAC)
     assert "碳中和路线图" in html and "Carbon-neutrality roadmap" in html

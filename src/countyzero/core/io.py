@@ -195,19 +195,21 @@ def _parse_tree(text: str, name: str, suffix: str) -> dict[str, Any]:
     return data
 
 
-def write_files(files: dict[Path, str]) -> None:
-    """Write text files all-or-nothing as far as a file system allows.
+def write_files(files: dict[Path, str], binary: dict[Path, bytes] | None = None) -> None:
+    """Write text (and binary) files all-or-nothing as far as a file system allows.
 
     Every file is first written in full beside its target (``.NAME.tmp``); only when all are written are
     they moved over their targets (an atomic rename each). A failure while writing leaves every target as it
     was and removes the temporary files.
     """
     temporary: list[tuple[Path, Path]] = []
+    contents: list[tuple[Path, bytes]] = [(t, text.encode("utf-8")) for t, text in files.items()]
+    contents += list((binary or {}).items())
     try:
-        for target, text in files.items():
+        for target, content in contents:
             target.parent.mkdir(parents=True, exist_ok=True)
             tmp = target.with_name(f".{target.name}.tmp")
-            tmp.write_text(text, encoding="utf-8")
+            tmp.write_bytes(content)
             temporary.append((tmp, target))
     except OSError as exc:
         for tmp, _ in temporary:

@@ -183,6 +183,7 @@ def roadmap(
     fmt: FormatOption = None,
     iamc: Annotated[Path | None, typer.Option("--iamc", help="Also write the IAMC-format CSV here.")] = None,
     report: Annotated[Path | None, typer.Option("--report", help="Also write the bilingual HTML report here.")] = None,
+    pdf: Annotated[Path | None, typer.Option("--pdf", help="Also write the report as PDF here (WeasyPrint).")] = None,
     draws: Annotated[int | None, typer.Option(help="Monte Carlo draws per scenario; default each file's.",
                                               min=0)] = None,
     seed: Annotated[int | None, typer.Option(help="Monte Carlo seed; default each file's.")] = None,
@@ -195,19 +196,26 @@ def roadmap(
     try:
         result = run_roadmap(folder, draws=draws, seed=seed)
         files: dict[Path, str] = {}
+        binary: dict[Path, bytes] = {}
         if iamc is not None:
             files[iamc] = to_iamc_csv(result)
-        if report is not None:
+        if report is not None or pdf is not None:
             from countyzero.pathways.report import render_roadmap_html
 
-            files[report] = render_roadmap_html(result)
-            files[report.with_suffix(".json")] = json.dumps(result.model_dump(mode="json"), ensure_ascii=False,
-                                                            indent=1)
-        if files:
-            write_files(files)
+            html = render_roadmap_html(result)
+            if report is not None:
+                files[report] = html
+                files[report.with_suffix(".json")] = json.dumps(result.model_dump(mode="json"), ensure_ascii=False,
+                                                                indent=1)
+            if pdf is not None:
+                from countyzero.reports.figures import html_to_pdf
+
+                binary[pdf] = html_to_pdf(html)
+        if files or binary:
+            write_files(files, binary)
     except CountyZeroError as exc:
         raise _fail(exc) from None
-    for path in files:
+    for path in [*files, *binary]:
         typer.echo(f"wrote {path}", err=True)
     if _format(fmt) is Format.json:
         typer.echo(json.dumps(result.model_dump(mode="json"), ensure_ascii=False, indent=2))

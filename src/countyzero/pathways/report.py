@@ -7,9 +7,7 @@ abatement cost curve, and the Monte Carlo fan chart. The page loads no external 
 
 from __future__ import annotations
 
-import io
 import json
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -19,42 +17,12 @@ from markupsafe import Markup
 
 from countyzero.core.io import write_files
 from countyzero.pathways.engine import RoadmapResult, ScenarioResult
+from countyzero.reports.figures import pyplot, svg
 
-CJK_FONTS = ["WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "DejaVu Sans"]
-CJK_FONT_FILES = ("truetype/wqy/wqy-microhei.tt*", "opentype/noto/NotoSansCJK-Regular.tt*")
 COLOURS = ["#444444", "#d95f02", "#1b9e77", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d"]
 WEDGE_COLOURS = ["#d95f02", "#1b9e77", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#1f78b4",
                  "#999999"]
 TOP_WEDGES = 8
-
-
-def _setup() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib import font_manager
-
-    known = {f.fname for f in font_manager.fontManager.ttflist}
-    for pattern in CJK_FONT_FILES:
-        for path in sorted(Path("/usr/share/fonts").glob(pattern)):
-            if str(path) not in known:
-                font_manager.fontManager.addfont(str(path))
-    plt.rcParams.update({"svg.fonttype": "none", "font.family": "sans-serif", "font.sans-serif": CJK_FONTS,
-                         "axes.unicode_minus": False, "svg.hashsalt": "countyzero"})
-    return plt
-
-
-def _svg(fig: Any) -> Markup:
-    import matplotlib.pyplot as plt
-
-    buffer = io.StringIO()
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font")
-        fig.savefig(buffer, format="svg", bbox_inches="tight")
-    plt.close(fig)
-    text = buffer.getvalue()
-    return Markup(text[text.index("<svg"):])  # SVG made here by matplotlib, not user text
 
 
 def _kt(values: list[float]) -> np.ndarray:
@@ -73,7 +41,7 @@ def _trajectories(plt: Any, result: RoadmapResult) -> Markup:
     ax.set_ylabel("ktCO2e")
     ax.set_title("排放轨迹（实线总排放，虚线净排放） Trajectories (solid gross, dashed net)")
     ax.legend(fontsize=7, ncol=2)
-    return _svg(fig)
+    return svg(fig)
 
 
 def _peak(plt: Any, result: RoadmapResult) -> Markup:
@@ -88,7 +56,7 @@ def _peak(plt: Any, result: RoadmapResult) -> Markup:
     ax.set_ylabel("kt")
     ax.set_title(f"达峰指标 Peak metric ({first.targets['peak']['metric']}); 圆点=峰值年 dot = peak year")
     ax.legend(fontsize=7)
-    return _svg(fig)
+    return svg(fig)
 
 
 def _wedges(plt: Any, s: ScenarioResult, reference: ScenarioResult) -> Markup:
@@ -114,7 +82,7 @@ def _wedges(plt: Any, s: ScenarioResult, reference: ScenarioResult) -> Markup:
     ax.set_ylabel("ktCO2e")
     ax.set_title(f"减排楔形 Wedges — {s.name_zh} {s.name_en}")
     ax.legend(fontsize=6.5, ncol=2)
-    return _svg(fig)
+    return svg(fig)
 
 
 def _mac(plt: Any, s: ScenarioResult) -> Markup | None:
@@ -135,7 +103,7 @@ def _mac(plt: Any, s: ScenarioResult) -> Markup | None:
     ax.set_xlabel("年均减排 average annual abatement (ktCO2e/yr)")
     ax.set_ylabel("CNY/tCO2e")
     ax.set_title(f"边际减排成本曲线 MAC curve — {s.name_zh}")
-    return _svg(fig)
+    return svg(fig)
 
 
 def _fan(plt: Any, result: RoadmapResult) -> Markup | None:
@@ -154,12 +122,12 @@ def _fan(plt: Any, result: RoadmapResult) -> Markup | None:
     ax.set_ylabel("ktCO2e")
     ax.set_title("中和指标不确定性 Fan chart of the neutrality metric (Monte Carlo)")
     ax.legend(fontsize=7)
-    return _svg(fig)
+    return svg(fig)
 
 
 def render_roadmap_html(result: RoadmapResult) -> str:
     """The report page as HTML text."""
-    plt = _setup()
+    plt = pyplot()
     reference = result.scenarios[result.reference]
     figures: dict[str, Any] = {"trajectories": _trajectories(plt, result), "peak": _peak(plt, result),
                                "fan": _fan(plt, result), "wedges": {}, "mac": {}}

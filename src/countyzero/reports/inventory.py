@@ -6,11 +6,8 @@ the reader's fonts (the Makefile installs a CJK font for figures rendered to PNG
 
 from __future__ import annotations
 
-import io
 import json
-import warnings
 from pathlib import Path
-from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
@@ -18,9 +15,8 @@ from markupsafe import Markup
 from countyzero.core.io import write_files
 from countyzero.inventory.gpc import SCENE_NAMES_ZH, SECTOR_NAMES, gpc_table
 from countyzero.inventory.model import InventoryResult
+from countyzero.reports.figures import html_to_pdf, pyplot, svg
 
-CJK_FONTS = ["WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "DejaVu Sans"]
-CJK_FONT_FILES = ("truetype/wqy/wqy-microhei.tt*", "opentype/noto/NotoSansCJK-Regular.tt*")
 INTENSITY_NAMES = {
     "gross_tco2e_per_capita": "人均总排放 Gross per capita (tCO2e)",
     "net_tco2e_per_capita": "人均净排放 Net per capita (tCO2e)",
@@ -32,46 +28,9 @@ SCENE_COLOURS = {"energy": "#d95f02", "buildings": "#7570b3", "transport": "#e72
                  "land": "#1b9e77"}
 
 
-def _register_cjk_fonts() -> None:
-    """Make installed CJK fonts known to matplotlib (its font cache may predate their installation)."""
-    from matplotlib import font_manager
-
-    known = {f.fname for f in font_manager.fontManager.ttflist}
-    for pattern in CJK_FONT_FILES:
-        for path in sorted(Path("/usr/share/fonts").glob(pattern)):
-            if str(path) not in known:
-                font_manager.fontManager.addfont(str(path))
-
-
-def _svg(fig: Any) -> Markup:
-    import matplotlib.pyplot as plt
-
-    buffer = io.StringIO()
-    with warnings.catch_warnings():
-        # Text stays text in the SVG (svg.fonttype none): the browser draws it with its own CJK fonts even
-        # where matplotlib has none to measure it with.
-        warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font")
-        fig.savefig(buffer, format="svg", bbox_inches="tight")
-    plt.close(fig)
-    text = buffer.getvalue()
-    return Markup(text[text.index("<svg"):])  # SVG made here by matplotlib, not user text
-
-
-def _pyplot() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    _register_cjk_fonts()
-    plt.rcParams.update({"svg.fonttype": "none", "font.family": "sans-serif", "font.sans-serif": CJK_FONTS,
-                         "axes.unicode_minus": False})
-    return plt
-
-
 def scene_chart(by_scene: dict[str, float]) -> Markup:
     """Net emissions by scene (ktCO2e), bilingual labels, as inline SVG."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 3.2))
     scenes = list(by_scene)
     ax.barh([f"{SCENE_NAMES_ZH[s]}\n{s}" for s in scenes], [by_scene[s] / 1000 for s in scenes],
@@ -80,11 +39,11 @@ def scene_chart(by_scene: dict[str, float]) -> Markup:
     ax.set_xlabel("ktCO2e (net / 净值)")
     ax.set_title("按场景 By scene")
     ax.invert_yaxis()
-    return _svg(fig)
+    return svg(fig)
 
 
 def _figures(result: InventoryResult) -> dict[str, Markup]:
-    plt = _pyplot()
+    plt = pyplot()
     figures: dict[str, Markup] = {}
 
     figures["scenes"] = scene_chart(result.by_scene)
@@ -96,7 +55,7 @@ def _figures(result: InventoryResult) -> dict[str, Markup]:
     ax.axhline(0, color="black", linewidth=0.8)
     ax.set_ylabel("ktCO2e")
     ax.set_title("总排放、碳汇与净排放 Gross, removals and net")
-    figures["balance"] = _svg(fig)
+    figures["balance"] = svg(fig)
 
     fig, ax = plt.subplots(figsize=(7, 3.2))
     gases = {g: v for g, v in result.by_gas.items() if abs(v) > 0}
@@ -104,7 +63,7 @@ def _figures(result: InventoryResult) -> dict[str, Markup]:
     ax.axhline(0, color="black", linewidth=0.8)
     ax.set_ylabel(f"ktCO2e ({result.gwp})")
     ax.set_title("按气体 By gas")
-    figures["gases"] = _svg(fig)
+    figures["gases"] = svg(fig)
     return figures
 
 
@@ -132,10 +91,12 @@ def _factor_rows(result: InventoryResult) -> list[dict[str, str]]:
     return rows
 
 
-def write_inventory_report(result: InventoryResult, folder: str | Path) -> Path:
-    """Write ``report.html`` and ``inventory.json`` into ``folder``; return the report's path."""
+def write_inventory_report(result: InventoryResult, folder: str | Path, *, pdf: bool = False) -> Path:
+    """Write ``report.html``, ``inventory.json`` (and ``report.pdf``) into ``folder``; return the report's path."""
     folder = Path(folder)
     report = folder / "report.html"
+    html = render_inventory_html(result)
     data = json.dumps(result.model_dump(mode="json"), ensure_ascii=False, indent=2)
-    write_files({folder / "inventory.json": data, report: render_inventory_html(result)})
+    write_files({folder / "inventory.json": data, report: html},
+                binary={folder / "report.pdf": html_to_pdf(html)} if pdf else None)
     return report
