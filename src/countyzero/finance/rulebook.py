@@ -228,23 +228,29 @@ def _expand(raw: dict[str, Any], file: str, eu: Rulebook | None) -> dict[str, An
                                 "contribution": f"scenario {scenario}", "criteria": criteria,
                                 "eu_equivalent": [source.code],
                                 "notes": [f"China catalogue item (lead, unverified): "
-                                          f"{spec.get('cn_item_zh_unverified', '')}"]}
+                                          f"{spec.get('cn_item_zh_unverified', '')}", *spec.get("notes", [])]}
     else:
         template = raw["criteria_template"]
         for code, spec in raw["activities"].items():
+            # The reference names the catalogue, its issuing document (in legal_act) and the item code; where
+            # the code was not found it says so rather than guessing one.
+            item_code = spec.get("item_code")
+            entry = (f"item {item_code} {spec['name_zh']}" if item_code
+                     else f"{spec['name_zh']} (item code not transcribed)")
             criteria = []
             for item in template:
                 item = dict(item)
                 point = item.pop("point")
                 item["id"] = f"{framework}.{code}.{item['id']}"
-                item["reference"] = f"{raw['legal_act']}, {spec['level1']} / {spec['name_zh']}, {point}"
+                item["reference"] = f"{raw['legal_act']}, {spec['level1']} / {entry}, {point}"
                 item.setdefault("verification", default_verification)
                 criteria.append(item)
             activities[code] = {"code": code, "name_en": spec["name_en"], "name_zh": spec["name_zh"],
                                 "contribution": spec["level1"], "criteria": criteria,
-                                "eu_equivalent": spec.get("eu_equivalent", [])}
+                                "eu_equivalent": spec.get("eu_equivalent", []), "notes": spec.get("notes", [])}
         notes.append("Catalogue item criteria are not transcribed; alignment requires an independent verifier's "
                      "attestation (evidence quality 'audited').")
+    notes += [str(n) for n in raw.get("notes", [])]
     if raw.get("grandfathering"):
         notes.append(str(raw["grandfathering"]))
     return {"framework": framework, "id": raw["id"], "version": str(raw["version"]), "title_en": raw["title_en"],
