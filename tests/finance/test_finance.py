@@ -356,3 +356,15 @@ def test_portfolio_vectorised_matches_single_project() -> None:
     from countyzero.finance.criteria import STATUSES
 
     assert [STATUSES[c] for c in codes["eu"]] == ["incomplete", "aligned", "aligned", "not_eligible"]
+
+
+def test_project_schema_document_is_current() -> None:
+    import json
+    from pathlib import Path
+
+    from countyzero.finance.model import ProjectFile
+
+    committed = json.loads((Path(__file__).resolve().parents[2] / "docs" / "finance.project.schema.json")
+                           .read_text(encoding="utf-8"))
+    regenerate = "run: countyzero finance schema > docs/finance.project.schema.json"
+    assert committed == ProjectFile.model_json_schema(), regenerate

@@ -206,3 +206,11 @@ def portfolio(
         console = _console()
         summary = {k: v for k, v in output.items() if k != "screenings"}
         console.print_json(json.dumps(summary, ensure_ascii=False, default=str))
+
+
+@app.command("schema")
+def schema() -> None:
+    """Print the JSON Schema of the project file format (also docs/finance.project.schema.json)."""
+    from countyzero.finance.model import ProjectFile
+
+    typer.echo(json.dumps(ProjectFile.model_json_schema(), ensure_ascii=False, indent=2))
