@@ -41,6 +41,7 @@ ENGINE_GROUPS: dict[str, tuple[str, str]] = {
     "label": ("countyzero.lifestyle.cli", "label_app"),
     "community": ("countyzero.community.cli", "app"),
     "farm": ("countyzero.agrifood.cli", "app"),
+    "challenge": ("countyzero.challenge.cli", "app"),
 }
 _MOUNTED: set[str] = set()
 
