@@ -14,6 +14,14 @@ from countyzero.web.app import create_app
 PASSWORD = "correct horse battery"
 
 
+@pytest.fixture(autouse=True)
+def cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2 with minimal cost in tests (the production parameters are tested by argon2-cffi itself)."""
+    from argon2 import PasswordHasher
+
+    monkeypatch.setattr(accounts, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
 @pytest.fixture
 def app_and_sessions(tmp_path: Path) -> Iterator[tuple[TestClient, object]]:
     settings = Settings(environment="test", database_url=f"sqlite:///{tmp_path / 'cz.db'}", login_delay_seconds=0,

@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -24,6 +25,7 @@ from countyzero.store.db import transaction
 from countyzero.web.app import create_app
 from tests.conftest import BAOTING, ROOT
 from tests.platform.conftest import PASSWORD
+from tests.platform.engine_inputs import path
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = Path(os.environ.get("COUNTYZERO_SCREENSHOTS", ROOT / "build" / "screenshots"))
@@ -45,6 +47,8 @@ def server(tmp_path: Path) -> Iterator[str]:
     with transaction(app.state.sessions) as session:
         accounts.create_organisation(session, "Baoting County")
         accounts.create_user(session, "analyst@baoting.cn", PASSWORD, organisation="Baoting County", role="analyst")
+        accounts.create_user(session, "verifier@baoting.cn", PASSWORD, organisation="Baoting County",
+                             role="verifier")
     port = _free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error")
     instance = uvicorn.Server(config)
@@ -58,14 +62,24 @@ def server(tmp_path: Path) -> Iterator[str]:
     thread.join(timeout=10)
 
 
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+
+
+def _login(page: Any, server: str, email: str) -> None:
+    page.goto(f"{server}/login")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{server}/")
+
+
 def test_login_upload_switch_language_and_explain(server: str) -> None:
     from playwright.sync_api import sync_playwright
 
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
         page.goto(f"{server}/login")
         assert "登录" in page.content()
@@ -94,4 +108,68 @@ def test_login_upload_switch_language_and_explain(server: str) -> None:
         page.wait_for_load_state()
         assert "县域总览" in page.content()
         page.screenshot(path=str(SHOTS / "dashboard-zh.png"), full_page=False)
+        browser.close()
+
+
+def test_building_chart_finance_evidence_and_public_label(server: str) -> None:
+    """Upload a BOQ and see the module chart; screen a project and open its evidence; run the roadmap from a
+    county folder; issue a label and verify it on the public page (as a visitor without a session)."""
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+        _login(page, server, "analyst@baoting.cn")
+        page.click("header >> text=建筑碳排放")
+        page.wait_for_url(f"{server}/buildings")
+        page.set_input_files("#file", str(path("buildings/clinic_boq.yaml")))
+        page.click("form[action='/buildings'] button[type=submit]")
+        page.wait_for_url(f"{server}/buildings/*")
+        assert page.locator("#module-chart svg").count() == 1
+        assert "按模块" in page.content() and "A1-A3" in page.content()
+        page.screenshot(path=str(SHOTS / "building-zh.png"), full_page=False)
+        page.click("#lang-switch")
+        page.wait_for_load_state()
+        page.goto(f"{server}/finance")
+        page.set_input_files("#file", str(path("finance/baoting-rooftop-pv.yaml")))
+        page.click("form[action='/finance'] button[type=submit]")
+        page.wait_for_url(f"{server}/finance/*")
+        evidence = page.locator("details.evidence", has_text="Green finance verification statement").first
+        evidence.locator("summary").click()
+        assert evidence.get_attribute("open") is not None
+        assert "a1b2c3d4e5f6" in evidence.inner_text()
+        evidence.scroll_into_view_if_needed()
+        page.screenshot(path=str(SHOTS / "finance-evidence-en.png"), full_page=False)
+        page.click("#lang-switch")
+        page.wait_for_load_state()
+        page.goto(f"{server}/roadmap")
+        page.set_input_files("#file", [str(path(name)) for name in (
+            "roadmap.yaml", "inventory-2022.yaml", "scenarios/reference.yaml", "scenarios/hainan-policy.yaml",
+            "scenarios/net-zero-2040.yaml")])
+        page.click("form[action='/roadmap'] button[type=submit]")
+        page.wait_for_url(f"{server}/roadmap/*")
+        assert "净零年份" in page.content() and page.locator(".figure svg").count() >= 2
+        page.screenshot(path=str(SHOTS / "roadmap-zh.png"), full_page=False)
+        page.click("header form button")  # log out
+        page.wait_for_url(f"{server}/login")
+        _login(page, server, "verifier@baoting.cn")
+        page.goto(f"{server}/labels")
+        page.set_input_files("#file", str(path("lifestyle/application-meal.yaml")))
+        page.set_input_files("#evidence", files=[{"name": "recipe.txt", "mimeType": "text/plain",
+                                                  "buffer": b"150 g rice, 150 g greens, 80 g tofu, 15 g oil"}])
+        page.check("#issue")
+        page.click("form[action='/labels'] button[type=submit]")
+        page.wait_for_url(f"{server}/labels/*")
+        label_id = page.inner_text("#label-id")
+        assert label_id.startswith("CZ15-")
+        page.screenshot(path=str(SHOTS / "label-zh.png"), full_page=False)
+        visitor = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+        visitor.goto(f"{server}/verify")
+        visitor.fill("#label_id", label_id)
+        visitor.click("form[action='/verify'] button")
+        visitor.wait_for_url(f"{server}/verify/{label_id}")
+        assert "有效标识" in visitor.inner_text("#verdict")
+        assert visitor.locator(".qr svg").count() == 1
+        visitor.screenshot(path=str(SHOTS / "verify-public-zh.png"), full_page=False)
         browser.close()

@@ -7,10 +7,11 @@ software and factor versions reproduces its result (:func:`rerun`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from countyzero import __version__
@@ -18,12 +19,13 @@ from countyzero.core.errors import InputError
 from countyzero.core.trace import sha256_of
 from countyzero.factors import default_library
 from countyzero.inventory import InventoryInput, compute_inventory
-from countyzero.services import audit
+from countyzero.services import audit, engines
 from countyzero.services.accounts import Principal
 from countyzero.services.errors import NotFoundError, PermissionDeniedError
 from countyzero.store.models import Assessment
 
 WRITERS = frozenset({"county_admin", "analyst"})
+"""Roles that may create inventories (and, by default, any assessment)."""
 
 
 def _inventory(data: dict[str, Any]) -> dict[str, Any]:
@@ -45,15 +47,41 @@ def _inventory(data: dict[str, Any]) -> dict[str, Any]:
     return dumped
 
 
-ENGINES = {"inventory": _inventory}
+ENGINES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "inventory": _inventory,
+    "building": engines.building,
+    "finance": engines.finance,
+    "credits": engines.credits,
+    "scenario": engines.scenarios,
+    "label": engines.label,
+    "community": engines.community,
+    "farm": engines.farm,
+}
+
+WRITERS_BY_KIND: dict[str, frozenset[str]] = {
+    "inventory": WRITERS,
+    "building": frozenset({"county_admin", "analyst", "project_owner"}),
+    "finance": frozenset({"county_admin", "analyst", "financier"}),
+    "credits": frozenset({"county_admin", "project_owner", "verifier"}),
+    "scenario": WRITERS,
+    "label": frozenset({"county_admin", "analyst", "project_owner", "verifier"}),
+    "community": WRITERS,
+    "farm": frozenset({"county_admin", "analyst", "project_owner"}),
+}
+"""Who may create each kind of assessment (docs/platform.md); every role of the organisation may read."""
+
+
+def may_create(role: str, kind: str) -> bool:
+    return role in WRITERS_BY_KIND.get(kind, WRITERS)
 
 
 def create(session: Session, who: Principal, kind: str, name: str, data: dict[str, Any]) -> Assessment:
     """Run the engine ``kind`` on ``data`` and store it; nothing is stored when the input is bad."""
-    if who.role not in WRITERS:
-        raise PermissionDeniedError(f"role {who.role} cannot create {kind} assessments")
     if kind not in ENGINES:
         raise NotFoundError(f"no engine {kind!r}")
+    if not may_create(who.role, kind):
+        raise PermissionDeniedError(f"role {who.role} cannot create {kind} assessments")
+    data = engines.plain(data)
     result = ENGINES[kind](data)
     assessment = Assessment(
         organisation_id=who.organisation_id, kind=kind, name=name.strip() or kind, input=data, result=result,
@@ -78,6 +106,13 @@ def listing(session: Session, who: Principal, kind: str | None = None) -> list[A
     if kind:
         query = query.where(Assessment.kind == kind)
     return list(session.scalars(query.order_by(Assessment.id.desc())))
+
+
+def count(session: Session, who: Principal, kind: str) -> int:
+    """How many assessments of ``kind`` the caller's organisation has."""
+    query = select(func.count()).select_from(Assessment).where(
+        Assessment.organisation_id == who.organisation_id, Assessment.kind == kind)
+    return int(session.scalar(query) or 0)
 
 
 def rerun(assessment: Assessment) -> dict[str, Any]:

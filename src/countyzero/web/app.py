@@ -8,7 +8,7 @@ bearer tokens from ``POST /api/v1/auth/token``.
 
 import secrets
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -29,6 +29,7 @@ from countyzero.services.accounts import Principal
 from countyzero.services.errors import AuthenticationError, NotFoundError, PermissionDeniedError
 from countyzero.settings import Settings
 from countyzero.store.db import make_engine, session_factory, upgrade
+from countyzero.web import engine_routes
 from countyzero.web.i18n import COOKIE, LANGUAGES, pick_language, translate
 
 HERE = Path(__file__).parent
@@ -48,7 +49,18 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.add_middleware(SessionMiddleware, secret_key=settings.secret_key, same_site="lax",
                        https_only=settings.environment == "production")
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    @app.middleware("http")
+    async def limit_api_bodies(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        """API bodies larger than ``max_upload_bytes`` answer 413 before they are read (pages check per file)."""
+        length = request.headers.get("content-length", "")
+        if request.url.path.startswith("/api/") and length.isdigit() and int(length) > settings.max_upload_bytes:
+            return JSONResponse({"detail": f"body larger than {settings.max_upload_bytes} bytes"},
+                                status_code=status.HTTP_413_CONTENT_TOO_LARGE)
+        return await call_next(request)
     templates = Jinja2Templates(directory=HERE / "templates")
+    templates.env.globals["as_json"] = engine_routes.as_json
+    templates.env.globals["sections"] = engine_routes.SECTIONS
 
     # dependencies -----------------------------------------------------------------------------------
     def db() -> Iterator[Session]:
@@ -199,7 +211,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         items = assessments.listing(session, who, "inventory")
         latest = items[0] if items else None
         figure = _scene_figure(latest.result) if latest else None
-        return render(request, "dashboard.html", who, inventories=items, latest=latest, figure=figure)
+        counts = {sec.path: assessments.count(session, who, sec.kind) for sec in engine_routes.SECTIONS}
+        return render(request, "dashboard.html", who, inventories=items, latest=latest, figure=figure, counts=counts)
 
     @app.post("/inventories")
     async def upload_inventory(request: Request, who: Annotated[Principal | None, Depends(page_principal)],
@@ -219,7 +232,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         except CountyZeroError as exc:
             items = assessments.listing(session, who, "inventory")
             return render(request, "dashboard.html", who, code=422, inventories=items, latest=None, figure=None,
-                          problems=[str(exc)])
+                          problems=[str(exc)], counts={})
         return RedirectResponse(f"/inventories/{assessment.id}", status.HTTP_303_SEE_OTHER)
 
     @app.get("/inventories/{assessment_id}", response_class=HTMLResponse)
@@ -249,6 +262,10 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
             return render(request, "not_found.html", who, code=404)
         steps = [s for s in assessment.result.get("trace", []) if s["line_id"] == line_id]
         return render(request, "explain.html", who, a=assessment, line=lines[0], steps=steps)
+
+    engine_routes.register(app, engine_routes.Kit(
+        settings=settings, templates=templates, db=db, api_principal=api_principal, page_principal=page_principal,
+        render=render, check_csrf=check_csrf, service_error=service_error, stored=stored, write=_write))
 
     @app.exception_handler(404)
     def not_found(request: Request, exc: Exception) -> Response:

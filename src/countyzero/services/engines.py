@@ -1,0 +1,217 @@
+"""Engine adapters of the platform: a validated input document (a JSON object) → a JSON result.
+
+Each adapter validates its input with the engine's own schema, names the row (item id or position) and field
+of the first problem as an :class:`InputError`, and calls the engine only through its public functions.
+Results are plain JSON (``model_dump(mode="json")`` or the engine's ``to_dict``), so they can be stored in the
+generic ``assessment`` table and re-run (:func:`countyzero.services.assessments.rerun`).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from countyzero.core.errors import InputError
+from countyzero.core.trace import sha256_of
+
+
+def plain(data: Any) -> Any:
+    """A JSON-safe copy of a parsed document (YAML dates become ISO strings)."""
+    return json.loads(json.dumps(data, default=lambda v: v.isoformat() if isinstance(v, date) else str(v)))
+
+
+def validate(model: type[BaseModel], data: Any, rows_key: str | None = None, prefix: str = "") -> Any:
+    """``model.model_validate(data)``; the first problem as an :class:`InputError` naming row and field."""
+    if not isinstance(data, dict):
+        raise InputError("the input must be a JSON object", field=prefix.rstrip(".") or None)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        loc = list(error["loc"])
+        row: str | None = None
+        if len(loc) >= 2 and isinstance(loc[1], int) and (rows_key is None or loc[0] == rows_key):
+            rows = data.get(str(loc[0])) or []
+            item = rows[loc[1]] if isinstance(rows, list) and loc[1] < len(rows) else {}
+            row = str(item["id"]) if isinstance(item, dict) and item.get("id") else f"{loc[0]} #{loc[1] + 1}"
+            loc = loc[2:]
+        message = "required field is missing" if error["type"] == "missing" else \
+            str(error["msg"]).removeprefix("Value error, ")
+        field = prefix + ".".join(str(p) for p in loc) if loc else (prefix.rstrip(".") or None)
+        raise InputError(message, row=row, field=field) from None
+
+
+def _dump(result: Any) -> dict[str, Any]:
+    dumped: dict[str, Any] = plain(result.model_dump(mode="json"))
+    return dumped
+
+
+# buildings ---------------------------------------------------------------------------------------------
+def building(data: dict[str, Any]) -> dict[str, Any]:
+    """Whole-life carbon of a building from a BOQ document (``countyzero.buildings.assess_building``)."""
+    from countyzero.buildings import BOQInput, assess_building
+
+    boq = validate(BOQInput, data, "items")
+    return _dump(assess_building(boq, input_digest=sha256_of(data)))
+
+
+# finance -----------------------------------------------------------------------------------------------
+def finance(data: dict[str, Any]) -> dict[str, Any]:
+    """Criterion-by-criterion screening of a project file (``countyzero.finance.screening.screen_project``).
+
+    Linked files (``link:`` paths) cannot be resolved for an uploaded document; the engine reports them.
+    """
+    from countyzero.finance.model import ProjectFile
+    from countyzero.finance.screening import screen_project
+
+    project = validate(ProjectFile, {k: v for k, v in data.items() if k != "rows"})
+    result: dict[str, Any] = plain(screen_project(project, input_sha256=sha256_of(data)))
+    return result
+
+
+# credits -----------------------------------------------------------------------------------------------
+def credits(data: dict[str, Any]) -> dict[str, Any]:
+    """Credits by vintage under a standard, and their value when a price is given.
+
+    Input: ``{"standard": "ccer", "project": {…project file…}, "price": "cn-central" | "credits.price…" |
+    number, "currency": "CNY", "discount_rate": 0.08}`` (price, currency and discount rate optional).
+    """
+    from countyzero.credits import STANDARDS, ProjectInput, estimate_credits
+    from countyzero.credits.valuation import credit_stream_value, resolve_price
+    from countyzero.factors import default_library
+
+    if not isinstance(data, dict):
+        raise InputError("the input must be a JSON object")
+    standard = data.get("standard", "ccer")
+    if standard not in STANDARDS:
+        raise InputError(f"unknown standard {standard!r}; choose one of {', '.join(STANDARDS)}", field="standard")
+    unknown = sorted(set(data) - {"standard", "project", "price", "currency", "discount_rate"})
+    if unknown:
+        raise InputError(f"unknown field(s) {', '.join(unknown)}", field=unknown[0])
+    project = validate(ProjectInput, data.get("project"), "monitoring", prefix="project.")
+    estimate = estimate_credits(project, str(standard), input_digest=sha256_of(data))
+    result: dict[str, Any] = plain(estimate.to_dict())
+    price_name = data.get("price")
+    if price_name is not None:
+        rate = data.get("discount_rate", 0.08)
+        if not isinstance(rate, int | float) or isinstance(rate, bool) or rate <= -1:
+            raise InputError("discount_rate must be a number > -1", field="discount_rate")
+        price = resolve_price(default_library(), str(price_name), currency=data.get("currency"))
+        vintages = result["vintages"]
+        years = [int(v["year"]) for v in vintages]
+        value = credit_stream_value(years, [float(v["issuable_tco2e"]) for v in vintages], price.value,
+                                    discount_rate=float(rate), base_year=years[0] if years else date.today().year,
+                                    price_year=price.year)
+        result["valuation"] = plain({"price": price.to_dict(), "discount_rate": rate, **value})
+    return result
+
+
+# pathways ----------------------------------------------------------------------------------------------
+def scenarios(data: dict[str, Any]) -> dict[str, Any]:
+    """Run a county roadmap (every scenario, wedges against the reference) from one JSON bundle.
+
+    Input: ``{"roadmap": {…roadmap.yaml…}, "inventory": {…base-year inventory…}, "scenarios": [{…}, …],
+    "draws": N, "seed": S}``; the bundle is written to a private temporary folder in the layout the engine
+    reads (``countyzero.pathways.run_roadmap``), and errors name ``roadmap``, ``inventory`` or ``scenarios #k``.
+    """
+    from countyzero.pathways import run_roadmap
+
+    if not isinstance(data, dict):
+        raise InputError("the input must be a JSON object")
+    unknown = sorted(set(data) - {"roadmap", "inventory", "scenarios", "draws", "seed"})
+    if unknown:
+        raise InputError(f"unknown field(s) {', '.join(unknown)}", field=unknown[0])
+    roadmap, inventory, listed = data.get("roadmap"), data.get("inventory"), data.get("scenarios")
+    if not isinstance(roadmap, dict):
+        raise InputError("give the roadmap as an object", field="roadmap")
+    if not isinstance(inventory, dict):
+        raise InputError("give the base-year inventory as an object", field="inventory")
+    if not isinstance(listed, list) or not listed or not all(isinstance(s, dict) for s in listed):
+        raise InputError("give at least one scenario object", field="scenarios")
+    draws, seed = data.get("draws"), data.get("seed")
+    for name, value in (("draws", draws), ("seed", seed)):
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+            raise InputError(f"{name} must be a whole number ≥ 0", field=name)
+    with tempfile.TemporaryDirectory(prefix="countyzero-roadmap-") as folder:
+        root = Path(folder)
+        (root / "scenarios").mkdir()
+        names = {str(root / "roadmap.yaml"): "roadmap", str(root / "inventory.yaml"): "inventory"}
+        files = []
+        for k, scenario in enumerate(listed):
+            path = root / "scenarios" / f"scenario-{k + 1}.yaml"
+            path.write_text(yaml.safe_dump({**scenario, "roadmap": "../roadmap.yaml"}, allow_unicode=True),
+                            encoding="utf-8")
+            files.append(f"scenarios/{path.name}")
+            names[str(path)] = f"scenarios #{k + 1}"
+        (root / "inventory.yaml").write_text(yaml.safe_dump(inventory, allow_unicode=True), encoding="utf-8")
+        (root / "roadmap.yaml").write_text(yaml.safe_dump(
+            {**roadmap, "inventory": "inventory.yaml", "scenarios": files}, allow_unicode=True), encoding="utf-8")
+        try:
+            result = run_roadmap(root, draws=draws, seed=seed)
+        except InputError as exc:
+            where = names.get(str(exc.file), "roadmap" if exc.file else None)
+            field = f"{where}.{exc.field}" if where and exc.field else (exc.field or where)
+            message = exc.message.replace(folder + "/", "")
+            raise InputError(message, row=exc.row, field=field) from None
+    return _dump(result)
+
+
+# labels ------------------------------------------------------------------------------------------------
+LABEL_FIELDS = {"applicant", "year", "item", "rulebook", "trajectory", "evidence", "issue"}
+
+
+def label(data: dict[str, Any]) -> dict[str, Any]:
+    """Grade one item for the 1.5 °C label (``countyzero.lifestyle.grade_item``); issuing is a separate act.
+
+    Input: ``{"applicant": …, "year": 2030, "item": {…label item…}, "rulebook": …, "trajectory": …,
+    "evidence": [{"document": …, "sha256": …}], "issue": true}`` (rulebook, trajectory, evidence, issue
+    optional). The result holds the grade and ``"issued": null`` (see :mod:`countyzero.services.labels`).
+    """
+    from countyzero.lifestyle import LabelItem, LabelRules, grade_item
+
+    if not isinstance(data, dict):
+        raise InputError("the input must be a JSON object")
+    unknown = sorted(set(data) - LABEL_FIELDS)
+    if unknown:
+        raise InputError(f"unknown field(s) {', '.join(unknown)}", field=unknown[0])
+    applicant = data.get("applicant")
+    if not isinstance(applicant, str) or not applicant.strip():
+        raise InputError("applicant is missing", field="applicant")
+    year = data.get("year")
+    if not isinstance(year, int) or isinstance(year, bool):
+        raise InputError("year must be a whole number", field="year")
+    evidence = data.get("evidence") or []
+    if not isinstance(evidence, list) or not all(
+            isinstance(e, dict) and isinstance(e.get("document"), str) and isinstance(e.get("sha256"), str)
+            for e in evidence):
+        raise InputError("evidence must be a list of {document, sha256}", field="evidence")
+    item = validate(LabelItem, data.get("item"), "lines", prefix="item.")
+    rules = LabelRules.load(data.get("rulebook"), data.get("trajectory"))
+    try:
+        grade = grade_item(item, rules, year=year)
+    except InputError as exc:
+        where = f"item.lines.{exc.row}" if exc.row is not None and exc.row != item.id else "item"
+        raise InputError(exc.message, row=item.id, field=f"{where}.{exc.field}" if exc.field else where) from None
+    return {"applicant": applicant.strip(), "year": year, "rulebook": rules.version,
+            "trajectory": rules.trajectory.version, "grade": _dump(grade), "issued": None}
+
+
+# community and farms -----------------------------------------------------------------------------------
+def community(data: dict[str, Any]) -> dict[str, Any]:
+    """Privacy-first community aggregate (``countyzero.community.summary``)."""
+    from countyzero.community import CommunityInput, summary
+
+    return _dump(summary(validate(CommunityInput, data, "households"), input_digest=sha256_of(data)))
+
+
+def farm(data: dict[str, Any]) -> dict[str, Any]:
+    """IPCC Tier 1 farm emissions, measures and product footprints (``countyzero.agrifood.assess_farm``)."""
+    from countyzero.agrifood import FarmInput, assess_farm
+
+    return _dump(assess_farm(validate(FarmInput, data), input_digest=sha256_of(data)))

@@ -1,0 +1,90 @@
+"""Inline-SVG charts of stored results, drawn on the server by matplotlib (no chart assets from elsewhere)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from markupsafe import Markup
+
+from countyzero.reports.figures import pyplot, svg
+
+GREEN, ORANGE, PURPLE, GREY = "#1b9e77", "#d95f02", "#7570b3", "#444444"
+
+
+def bars(labels: list[str], values: list[float], *, unit: str, title: str, horizontal: bool = True,
+         colour: str = PURPLE) -> Markup:
+    """A bar chart of ``values`` (already in ``unit``)."""
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(7, max(2.4, 0.32 * len(labels) + 1)) if horizontal else (7, 3.2))
+    if horizontal:
+        ax.barh(labels, values, color=colour)
+        ax.axvline(0, color="black", linewidth=0.8)
+        ax.set_xlabel(unit)
+        ax.invert_yaxis()
+    else:
+        ax.bar(labels, values, color=colour)
+        ax.axhline(0, color="black", linewidth=0.8)
+        ax.set_ylabel(unit)
+    ax.set_title(title)
+    return svg(fig)
+
+
+def building_modules(result: dict[str, Any]) -> Markup:
+    """Whole-life carbon by EN 15978 module (tCO2e); module D shown apart, as the standard asks."""
+    modules = {k: v for k, v in result["modules"].items() if abs(v) > 0 or k in ("A1-A3", "B6")}
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(7, 3.4))
+    names = list(modules)
+    colours = [GREY if n == "D" else ORANGE if n.startswith("B6") or n.startswith("B7") else GREEN for n in names]
+    ax.bar(names, [modules[n] / 1000 for n in names], color=colours)
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.set_ylabel("tCO2e")
+    ax.set_title("按模块 By module (EN 15978)")
+    ax.tick_params(axis="x", labelrotation=45)
+    return svg(fig)
+
+
+def credit_vintages(result: dict[str, Any]) -> Markup:
+    """Gross removals, deductions and issuable credits by vintage (ktCO2e)."""
+    vintages = result["vintages"]
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    years = [v["year"] for v in vintages]
+    ax.bar(years, [v["issuable_tco2e"] / 1000 for v in vintages], color=GREEN, label="issuable 可签发")
+    deductions = [(v["gross_removals_tco2e"] - v["issuable_tco2e"]) / 1000 for v in vintages]
+    ax.bar(years, deductions, bottom=[v["issuable_tco2e"] / 1000 for v in vintages], color=ORANGE,
+           label="deductions 扣减")
+    ax.set_ylabel("ktCO2e")
+    ax.set_title("按年份 By vintage")
+    ax.legend(loc="upper left", fontsize=8)
+    return svg(fig)
+
+
+def trajectories(result: dict[str, Any]) -> Markup:
+    """Net emissions of every scenario (ktCO2e) with the targets' years."""
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(7.5, 3.6))
+    for sid, scenario in result["scenarios"].items():
+        ax.plot(scenario["years"], [v / 1000 for v in scenario["net_tco2e"]], label=sid,
+                linewidth=2 if scenario.get("reference") else 1.5, linestyle="--" if scenario.get("reference") else "-")
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.set_ylabel("ktCO2e (net / 净排放)")
+    ax.set_title("情景轨迹 Scenario trajectories")
+    ax.legend(fontsize=8)
+    return svg(fig)
+
+
+def wedges(scenario: dict[str, Any]) -> Markup | None:
+    """Abatement of each measure against the reference (stacked, ktCO2e), when the scenario has wedges."""
+    found = scenario.get("wedges")
+    if not found:
+        return None
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(7.5, 3.6))
+    years = scenario["years"]
+    names = list(found)
+    ax.stackplot(years, [[v / 1000 for v in found[n]] for n in names], labels=names)
+    ax.set_ylabel("ktCO2e")
+    ax.set_title(f"减排楔形 Wedges: {scenario['id']}")
+    ax.legend(fontsize=7, loc="upper left")
+    return svg(fig)
