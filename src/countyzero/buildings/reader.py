@@ -16,27 +16,10 @@ from countyzero.buildings.engine import assess_building
 from countyzero.buildings.model import BOQInput, BuildingResult
 from countyzero.core.bulk import bulk_allocation
 from countyzero.core.errors import InputError
-from countyzero.core.io import Document, read_document
+from countyzero.core.io import Document, located, read_document, validation_error
 from countyzero.factors.library import FactorLibrary
 
 ROWS = "items"
-
-
-def _validation_error(exc: ValidationError, document: Document) -> InputError:
-    error = exc.errors()[0]
-    loc = list(error["loc"])
-    row: str | int | None = None
-    if len(loc) >= 2 and loc[0] == ROWS and isinstance(loc[1], int):
-        row = document.row_label(loc[1])
-        loc = loc[2:]
-    elif len(loc) >= 2 and isinstance(loc[1], int):
-        row = f"{loc[0]} #{loc[1] + 1}"
-        loc = loc[2:]
-    field = ".".join(str(p) for p in loc) or None
-    message = error["msg"].removeprefix("Value error, ")
-    if error["type"] == "missing":
-        message = "required field is missing"
-    return InputError(message, file=document.path, row=row, field=field)
 
 
 def read_boq(path: str | Path, overrides: dict[str, Any] | None = None) -> tuple[BOQInput, Document]:
@@ -54,17 +37,12 @@ def read_boq(path: str | Path, overrides: dict[str, Any] | None = None) -> tuple
         with bulk_allocation():
             return BOQInput.model_validate(data), document
     except ValidationError as exc:
-        raise _validation_error(exc, document) from None
+        raise validation_error(exc, document) from None
 
 
 def locate(exc: InputError, data: BOQInput, document: Document) -> InputError:
     """The engine's error (naming an item id) with the file and, for tables, the row number."""
-    row = exc.row
-    if isinstance(row, str) and document.row_numbers:
-        ids = [item.id for item in data.items]
-        if row in ids:
-            row = document.row_label(ids.index(row))
-    return InputError(exc.message, file=document.path, row=row, field=exc.field)
+    return located(exc, document, [item.id for item in data.items])
 
 
 def assess_file(path: str | Path, *, overrides: dict[str, Any] | None = None, library: FactorLibrary | None = None,

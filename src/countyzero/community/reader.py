@@ -7,8 +7,8 @@ from pathlib import Path
 from countyzero.community.engine import summary
 from countyzero.community.model import CommunityInput, CommunitySummary
 from countyzero.core.errors import InputError
+from countyzero.core.io import located, read_model
 from countyzero.factors.library import FactorLibrary
-from countyzero.lifestyle.reader import located, read_model
 
 ROWS = "households"
 

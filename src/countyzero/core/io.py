@@ -17,13 +17,15 @@ import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
+from pydantic import BaseModel, ValidationError
 
 from countyzero.core.errors import InputError
 from countyzero.core.trace import sha256_of
 
+ModelT = TypeVar("ModelT", bound=BaseModel)
 TABULAR = {".csv", ".xlsx"}
 SUPPORTED = {".yaml", ".yml", ".json", ".csv", ".xlsx"}
 
@@ -217,3 +219,56 @@ def write_files(files: dict[Path, str], binary: dict[Path, bytes] | None = None)
         raise InputError(f"cannot write: {exc.strerror or exc}", file=str(exc.filename or "")) from None
     for tmp, target in temporary:
         tmp.replace(target)
+
+
+def validation_error(exc: ValidationError, document: Document) -> InputError:
+    """The first pydantic error of a document as an :class:`InputError` naming file, row and field.
+
+    The row is the record's row number in a tabular file, else its id (or position); a problem inside another
+    list of the document is named by that list and position (``operation #2``).
+    """
+    error = exc.errors()[0]
+    loc = list(error["loc"])
+    row: str | int | None = None
+    if len(loc) >= 2 and loc[0] == document.rows_key and isinstance(loc[1], int):
+        row = document.row_label(loc[1])
+        loc = loc[2:]
+    elif len(loc) >= 2 and isinstance(loc[1], int):
+        row = f"{loc[0]} #{loc[1] + 1}"
+        loc = loc[2:]
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "missing":
+        message = "required field is missing"
+    return InputError(message, file=document.path, row=row, field=".".join(str(p) for p in loc) or None)
+
+
+def read_model(path: str | Path, model: type[ModelT], rows_key: str,
+               overrides: dict[str, Any] | None = None) -> tuple[ModelT, Document]:
+    """Read a file whose records are listed under ``rows_key`` and validate it as ``model``.
+
+    ``overrides`` replace top-level fields (None values are ignored). Validation runs with the cyclic garbage
+    collector paused (:func:`countyzero.core.bulk.bulk_allocation`), as files may hold 10⁵ records.
+
+    Raises
+    ------
+    InputError
+        Naming file, row and field of the first problem.
+    """
+    from countyzero.core.bulk import bulk_allocation
+
+    document = read_document(path, rows_key)
+    data = dict(document.data)
+    data.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    try:
+        with bulk_allocation():
+            return model.model_validate(data), document
+    except ValidationError as exc:
+        raise validation_error(exc, document) from None
+
+
+def located(exc: InputError, document: Document, ids: list[str]) -> InputError:
+    """An engine error (which names a record id) re-stated with the file and, in a table, the row number."""
+    row = exc.row
+    if isinstance(row, str) and row in ids and document.row_numbers:
+        row = document.row_label(ids.index(row))
+    return InputError(exc.message, file=document.path, row=row, field=exc.field)

@@ -9,27 +9,12 @@ from pydantic import ValidationError
 
 from countyzero.core.bulk import bulk_allocation
 from countyzero.core.errors import InputError
-from countyzero.core.io import Document, read_document
+from countyzero.core.io import Document, read_document, validation_error
 from countyzero.factors.library import FactorLibrary
 from countyzero.inventory.engine import compute_inventory
 from countyzero.inventory.model import InventoryInput, InventoryResult
 
 ROWS = "activities"
-
-
-def validation_error(exc: ValidationError, document: Document) -> InputError:
-    """The first pydantic error as an :class:`InputError` naming file, row and field."""
-    error = exc.errors()[0]
-    loc = list(error["loc"])
-    row: str | int | None = None
-    if len(loc) >= 2 and loc[0] == document.rows_key and isinstance(loc[1], int):
-        row = document.row_label(loc[1])
-        loc = loc[2:]
-    field = ".".join(str(p) for p in loc) or None
-    message = error["msg"].removeprefix("Value error, ")
-    if error["type"] == "missing":
-        message = "required field is missing"
-    return InputError(message, file=document.path, row=row, field=field)
 
 
 def read_inventory(path: str | Path, overrides: dict[str, Any] | None = None) -> tuple[InventoryInput, Document]:

@@ -19,13 +19,12 @@ from rich.console import Console
 from rich.table import Table
 
 from countyzero.core.errors import CountyZeroError, InputError
-from countyzero.core.io import write_files
+from countyzero.core.io import located, read_model, write_files
 from countyzero.core.trace import sha256_of
 from countyzero.factors.library import FactorLibrary
 from countyzero.lifestyle.footprint import footprint
 from countyzero.lifestyle.label import grade_items
 from countyzero.lifestyle.model import FootprintInput, LabelApplication, LabelFile
-from countyzero.lifestyle.reader import located, read_model
 from countyzero.lifestyle.registry import LabelRegistry
 from countyzero.lifestyle.targets import daily_budget_kgco2e, load_trajectory, target_tco2e_per_capita
 
