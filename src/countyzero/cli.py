@@ -42,6 +42,7 @@ ENGINE_GROUPS: dict[str, tuple[str, str]] = {
     "community": ("countyzero.community.cli", "app"),
     "farm": ("countyzero.agrifood.cli", "app"),
     "challenge": ("countyzero.challenge.cli", "app"),
+    "batch": ("countyzero.batch.cli", "app"),
 }
 _MOUNTED: set[str] = set()
 
