@@ -26,10 +26,10 @@ import numpy as np
 
 from countyzero.agrifood import assess_farm_file
 from countyzero.community import summary_file
+from countyzero.core.io import read_model
 from countyzero.factors import default_library
 from countyzero.lifestyle import FootprintInput, LabelFile, LabelRules, footprint, grade_items
 from countyzero.lifestyle.label import grade_batch
-from countyzero.lifestyle.reader import read_model
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples" / "baoting"
