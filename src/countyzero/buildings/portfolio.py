@@ -89,6 +89,23 @@ def _codes(column: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, list[Any]]:
     return np.asarray(indices, dtype=np.int64), encoded.dictionary.to_pylist()
 
 
+def _line_types(key: np.ndarray, radix: int) -> tuple[np.ndarray, np.ndarray]:
+    """First row of each distinct key (in key order) and each row's type index, like ``np.unique`` with
+    ``return_index`` and ``return_inverse``; by a lookup table when the key space is small (O(n), no sort)."""
+    n = key.shape[0]
+    if radix > 4 * n + 1024:
+        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        return first, inverse.ravel()
+    present = np.bincount(key, minlength=radix) > 0
+    uniq = np.flatnonzero(present)
+    lookup = np.full(radix, -1, dtype=np.int64)
+    lookup[uniq] = np.arange(uniq.shape[0])
+    inverse = lookup[key]
+    first = np.empty(uniq.shape[0], dtype=np.int64)
+    first[inverse[::-1]] = np.arange(n - 1, -1, -1)
+    return first, inverse
+
+
 def read_portfolio(path: str | Path) -> pa.Table:
     """Read a portfolio table from Parquet or CSV.
 
@@ -196,7 +213,7 @@ def assess_portfolio(table: pa.Table, *, method: str = "en15978", study_period: 
             raise InputError("too many distinct line types for one portfolio run", file=file)
         key += codes * radix
         radix *= size
-    _, type_first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    type_first, inverse = _line_types(key, radix)
     items: list[BOQItem] = []
     for r in type_first.tolist():
         fields: dict[str, Any] = {}
