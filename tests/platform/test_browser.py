@@ -173,3 +173,30 @@ def test_building_chart_finance_evidence_and_public_label(server: str) -> None:
         assert visitor.locator(".qr svg").count() == 1
         visitor.screenshot(path=str(SHOTS / "verify-public-zh.png"), full_page=False)
         browser.close()
+
+
+def test_challenge_submit_evaluation_and_place(server: str) -> None:
+    """Submit a Climate Challenge entry, see its evaluation (chart, cumulative abatement, cost, ΔP, flags) and its
+    place in the ranking."""
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1400}, locale="zh-CN")
+        _login(page, server, "analyst@baoting.cn")
+        page.click("#nav-challenge")
+        page.wait_for_url(f"{server}/challenge")
+        assert "气候挑战赛" in page.content()
+        page.set_input_files("#file", str(path("challenge/solutions/agrivoltaics-rubber-areca.yaml")))
+        page.fill("#draws", "200")
+        page.click("form[action='/challenge'] button[type=submit]")
+        page.wait_for_url(f"{server}/challenge/*")
+        assert page.locator("#evaluation .figure svg").count() == 1
+        assert "至达峰年累计减排量" in page.inner_text("#to-peak")
+        assert page.inner_text("#scenario") == "hainan-policy"
+        assert page.inner_text("#dp-net-zero .v").startswith("+")
+        assert "1" in page.inner_text("#place")
+        assert page.locator("#ranking tr.current").get_attribute("data-place") == "1"
+        page.screenshot(path=str(SHOTS / "challenge-zh.png"), full_page=False)
+        browser.close()

@@ -56,6 +56,7 @@ ENGINES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "label": engines.label,
     "community": engines.community,
     "farm": engines.farm,
+    "challenge": engines.challenge,
 }
 
 WRITERS_BY_KIND: dict[str, frozenset[str]] = {
@@ -67,6 +68,7 @@ WRITERS_BY_KIND: dict[str, frozenset[str]] = {
     "label": frozenset({"county_admin", "analyst", "project_owner", "verifier"}),
     "community": WRITERS,
     "farm": frozenset({"county_admin", "analyst", "project_owner"}),
+    "challenge": frozenset({"county_admin", "analyst", "project_owner"}),
 }
 """Who may create each kind of assessment (docs/platform.md); every role of the organisation may read."""
 

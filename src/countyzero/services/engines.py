@@ -112,6 +112,33 @@ def credits(data: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+def write_county(root: Path, roadmap: dict[str, Any], inventory: dict[str, Any],
+                 listed: list[dict[str, Any]]) -> dict[str, str]:
+    """Write a roadmap bundle into ``root`` in the layout the pathways engine reads (``roadmap.yaml``,
+    ``inventory.yaml``, ``scenarios/scenario-k.yaml``); the names errors use for each written file."""
+    (root / "scenarios").mkdir()
+    names = {str(root / "roadmap.yaml"): "roadmap", str(root / "inventory.yaml"): "inventory"}
+    files = []
+    for k, scenario in enumerate(listed):
+        path = root / "scenarios" / f"scenario-{k + 1}.yaml"
+        path.write_text(yaml.safe_dump({**scenario, "roadmap": "../roadmap.yaml"}, allow_unicode=True),
+                        encoding="utf-8")
+        files.append(f"scenarios/{path.name}")
+        names[str(path)] = f"scenarios #{k + 1}"
+    (root / "inventory.yaml").write_text(yaml.safe_dump(inventory, allow_unicode=True), encoding="utf-8")
+    (root / "roadmap.yaml").write_text(yaml.safe_dump(
+        {**roadmap, "inventory": "inventory.yaml", "scenarios": files}, allow_unicode=True), encoding="utf-8")
+    return names
+
+
+def locate_county_error(exc: InputError, names: dict[str, str], folder: str, prefix: str = "") -> InputError:
+    """An engine error about a written bundle file, naming ``roadmap``, ``inventory`` or ``scenarios #k``."""
+    where = names.get(str(exc.file), "roadmap" if exc.file else None)
+    where = f"{prefix}{where}" if where else (prefix.rstrip(".") or None)
+    field = f"{where}.{exc.field}" if where and exc.field else (exc.field or where)
+    return InputError(exc.message.replace(folder + "/", ""), row=exc.row, field=field)
+
+
 # pathways ----------------------------------------------------------------------------------------------
 def scenarios(data: dict[str, Any]) -> dict[str, Any]:
     """Run a county roadmap (every scenario, wedges against the reference) from one JSON bundle.
@@ -139,27 +166,99 @@ def scenarios(data: dict[str, Any]) -> dict[str, Any]:
         if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
             raise InputError(f"{name} must be a whole number ≥ 0", field=name)
     with tempfile.TemporaryDirectory(prefix="countyzero-roadmap-") as folder:
-        root = Path(folder)
-        (root / "scenarios").mkdir()
-        names = {str(root / "roadmap.yaml"): "roadmap", str(root / "inventory.yaml"): "inventory"}
-        files = []
-        for k, scenario in enumerate(listed):
-            path = root / "scenarios" / f"scenario-{k + 1}.yaml"
-            path.write_text(yaml.safe_dump({**scenario, "roadmap": "../roadmap.yaml"}, allow_unicode=True),
-                            encoding="utf-8")
-            files.append(f"scenarios/{path.name}")
-            names[str(path)] = f"scenarios #{k + 1}"
-        (root / "inventory.yaml").write_text(yaml.safe_dump(inventory, allow_unicode=True), encoding="utf-8")
-        (root / "roadmap.yaml").write_text(yaml.safe_dump(
-            {**roadmap, "inventory": "inventory.yaml", "scenarios": files}, allow_unicode=True), encoding="utf-8")
+        names = write_county(Path(folder), roadmap, inventory, listed)
         try:
-            result = run_roadmap(root, draws=draws, seed=seed)
+            result = run_roadmap(Path(folder), draws=draws, seed=seed)
         except InputError as exc:
-            where = names.get(str(exc.file), "roadmap" if exc.file else None)
-            field = f"{where}.{exc.field}" if where and exc.field else (exc.field or where)
-            message = exc.message.replace(folder + "/", "")
-            raise InputError(message, row=exc.row, field=field) from None
+            raise locate_county_error(exc, names, folder) from None
     return _dump(result)
+
+
+# challenge ---------------------------------------------------------------------------------------------
+BAOTING = Path(__file__).resolve().parents[3] / "examples" / "baoting"
+"""The county folder a challenge entry is judged against when the organisation has no stored roadmap."""
+CHALLENGE_FIELDS = {"solution", "county", "county_source", "scenario", "draws", "seed"}
+
+
+def default_scenario(bundle: dict[str, Any]) -> str:
+    """The scenario a bundle's entries are judged against: ``hainan-policy`` when there is one (the plan Baoting
+    adopted, docs/challenge.md), else the first scenario that is not the roadmap's reference."""
+    roadmap = bundle["roadmap"] if isinstance(bundle.get("roadmap"), dict) else {}
+    ids = [str(s.get("id")) for s in bundle.get("scenarios") or [] if isinstance(s, dict)]
+    if "hainan-policy" in ids:
+        return "hainan-policy"
+    policy = [i for i in ids if i != str(roadmap.get("reference"))]
+    if not policy:
+        raise InputError("the roadmap has no policy scenario to judge entries against", field="county.scenarios")
+    return policy[0]
+
+
+def _relative(value: Any, prefixes: tuple[str, ...]) -> Any:
+    if isinstance(value, str):
+        for prefix in prefixes:
+            value = value.replace(prefix, "")
+        return value
+    if isinstance(value, list):
+        return [_relative(v, prefixes) for v in value]
+    if isinstance(value, dict):
+        return {k: _relative(v, prefixes) for k, v in value.items()}
+    return value
+
+
+def challenge(data: dict[str, Any]) -> dict[str, Any]:
+    """Evaluate a Climate Challenge entry against a county plan (``countyzero.challenge.evaluate_submission``).
+
+    Input: ``{"solution": {…submission file…}, "county": {"roadmap", "inventory", "scenarios"} (a roadmap bundle
+    as for ``scenarios``; absent: the Baoting example folder), "county_source": "…", "scenario": id, "draws": N,
+    "seed": S}``. Errors name the measure (``row``) and ``solution.<field>`` or ``county.<file>.<field>``.
+    """
+    from countyzero.challenge import evaluate_submission, load_plan, read_submission
+
+    if not isinstance(data, dict):
+        raise InputError("the input must be a JSON object")
+    unknown = sorted(set(data) - CHALLENGE_FIELDS)
+    if unknown:
+        raise InputError(f"unknown field(s) {', '.join(unknown)}", field=unknown[0])
+    solution, county, scenario = data.get("solution"), data.get("county"), data.get("scenario")
+    if not isinstance(solution, dict):
+        raise InputError("give the solution (a submission file) as an object", field="solution")
+    if county is not None and not (isinstance(county, dict) and isinstance(county.get("roadmap"), dict)
+                                   and isinstance(county.get("inventory"), dict)
+                                   and isinstance(county.get("scenarios"), list)):
+        raise InputError("give the county plan as {roadmap, inventory, scenarios}", field="county")
+    if scenario is not None and (not isinstance(scenario, str) or not scenario.strip()):
+        raise InputError("scenario must be a scenario id", field="scenario")
+    draws, seed = data.get("draws"), data.get("seed")
+    for name, value in (("draws", draws), ("seed", seed)):
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+            raise InputError(f"{name} must be a whole number ≥ 0", field=name)
+    with tempfile.TemporaryDirectory(prefix="countyzero-challenge-") as folder:
+        root = Path(folder)
+        solution_file = root / "solution.json"
+        solution_file.write_text(json.dumps(solution, ensure_ascii=False), encoding="utf-8")
+        names: dict[str, str] = {}
+        county_dir = BAOTING
+        if county is not None:
+            (root / "county").mkdir()
+            names = write_county(root / "county", county["roadmap"], county["inventory"], county["scenarios"])
+            county_dir = root / "county"
+            scenario = scenario or default_scenario(county)
+        try:
+            plan = load_plan(county_dir, scenario)
+        except InputError as exc:
+            raise locate_county_error(exc, names, folder, prefix="county.") from None
+        try:
+            evaluation = evaluate_submission(plan, read_submission(solution_file), draws=draws, seed=seed)
+        except InputError as exc:
+            if exc.file is not None and Path(exc.file) != solution_file:
+                raise locate_county_error(exc, names, folder, prefix="county.") from None
+            field = f"solution.{exc.field}" if exc.field else "solution"
+            raise InputError(exc.message.replace(folder + "/", ""), row=exc.row, field=field) from None
+        result = _dump(evaluation)
+        result = _relative(result, (folder + "/", str(BAOTING.parents[1]) + "/"))
+    result["submission"]["file"] = "solution"
+    result["county_source"] = str(data.get("county_source") or ("assessment" if county else "examples/baoting"))
+    return dict(result)
 
 
 # labels ------------------------------------------------------------------------------------------------

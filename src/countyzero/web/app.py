@@ -29,7 +29,7 @@ from countyzero.services.accounts import Principal
 from countyzero.services.errors import AuthenticationError, NotFoundError, PermissionDeniedError
 from countyzero.settings import Settings
 from countyzero.store.db import make_engine, session_factory, upgrade
-from countyzero.web import engine_routes
+from countyzero.web import challenge_routes, engine_routes
 from countyzero.web.i18n import COOKIE, LANGUAGES, pick_language, translate
 
 HERE = Path(__file__).parent
@@ -263,9 +263,11 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         steps = [s for s in assessment.result.get("trace", []) if s["line_id"] == line_id]
         return render(request, "explain.html", who, a=assessment, line=lines[0], steps=steps)
 
-    engine_routes.register(app, engine_routes.Kit(
+    kit = engine_routes.Kit(
         settings=settings, templates=templates, db=db, api_principal=api_principal, page_principal=page_principal,
-        render=render, check_csrf=check_csrf, service_error=service_error, stored=stored, write=_write))
+        render=render, check_csrf=check_csrf, service_error=service_error, stored=stored, write=_write)
+    engine_routes.register(app, kit)
+    challenge_routes.register(app, kit)
 
     @app.exception_handler(404)
     def not_found(request: Request, exc: Exception) -> Response:

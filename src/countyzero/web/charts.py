@@ -88,3 +88,24 @@ def wedges(scenario: dict[str, Any]) -> Markup | None:
     ax.set_title(f"减排楔形 Wedges: {scenario['id']}")
     ax.legend(fontsize=7, loc="upper left")
     return svg(fig)
+
+
+def challenge_abatement(result: dict[str, Any]) -> Markup:
+    """A challenge entry's additional abatement per year beyond the plan (tCO2e), the solution alone on the
+    reference beside it, and the peak and neutrality target years."""
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(7.5, 3.4))
+    years = result["years"]
+    ax.bar(years, result["abatement_tco2e"], color=GREEN, label="beyond the plan 超出规划的减排")
+    ax.plot(years, result["standalone_abatement_tco2e"], color=GREY, linewidth=1.2, linestyle="--",
+            label="solution alone 方案单独实施")
+    for year, colour, text in ((result["peak_target_year"], ORANGE, "peak 达峰"),
+                               (result["neutrality_target_year"], PURPLE, "net zero 中和")):
+        ax.axvline(year, color=colour, linewidth=1, linestyle=":")
+        ax.annotate(f"{text} {year}", (year, 1), xycoords=("data", "axes fraction"), fontsize=7, color=colour,
+                    xytext=(3, -10), textcoords="offset points")
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.set_ylabel("tCO2e / yr")
+    ax.set_title("逐年减排量 Abatement per year")
+    ax.legend(fontsize=7, loc="upper right")
+    return svg(fig)
