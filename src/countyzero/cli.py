@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import sys
 from collections.abc import Iterable
 from enum import StrEnum
@@ -17,10 +16,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from countyzero import __version__
+from countyzero.console import FactorFiles, chosen_format, console, fail, load_library, print_json
 from countyzero.core.errors import CountyZeroError
 from countyzero.core.io import write_files
 from countyzero.factors.library import COLUMNS, Factor, FactorLibrary
@@ -76,6 +75,8 @@ app.add_typer(audit_app, name="audit")
 
 
 class OutputFormat(StrEnum):
+    """Formats of the inventory and factor commands (CSV besides the shared table and JSON)."""
+
     table = "table"
     json = "json"
     csv = "csv"
@@ -92,33 +93,8 @@ class FactorSetChoice(StrEnum):
     cn_provincial = "cn-provincial"
 
 
-FactorFiles = Annotated[
-    list[Path] | None,
-    typer.Option("--factors", help="Extra factor file(s) (CSV, factor schema) that add or override rows."),
-]
-
-
-def _console() -> Console:
-    return Console(no_color=bool(os.environ.get("NO_COLOR")), highlight=False)
-
-
-def _fail(exc: Exception) -> typer.Exit:
-    typer.echo(f"error: {exc}", err=True)
-    return typer.Exit(code=2)
-
-
-def _library(extra: list[Path] | None) -> FactorLibrary:
-    return FactorLibrary.load(extra or [])
-
-
 def _default_format(chosen: OutputFormat | None) -> OutputFormat:
-    if chosen is not None:
-        return chosen
-    return OutputFormat.table if sys.stdout.isatty() else OutputFormat.json
-
-
-def _print_json(data: Any) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    return chosen_format(chosen, OutputFormat)
 
 
 @app.command()
@@ -142,7 +118,7 @@ def _factor_table(rows: list[Factor], title: str) -> Table:
 def _emit_factors(rows: list[Factor], fmt: OutputFormat | None, title: str) -> None:
     fmt = _default_format(fmt)
     if fmt is OutputFormat.json:
-        _print_json([row.model_dump(mode="json") for row in rows])
+        print_json([row.model_dump(mode="json") for row in rows])
     elif fmt is OutputFormat.csv:
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=[*COLUMNS, "origin"], lineterminator="\n")
@@ -151,7 +127,7 @@ def _emit_factors(rows: list[Factor], fmt: OutputFormat | None, title: str) -> N
             writer.writerow(row.model_dump(mode="json"))
         typer.echo(buffer.getvalue(), nl=False)
     else:
-        _console().print(_factor_table(rows, title))
+        console().print(_factor_table(rows, title))
 
 
 @factors_app.command("list")
@@ -164,12 +140,12 @@ def factors_list(
 ) -> None:
     """List factor rows (列出因子), optionally filtered."""
     try:
-        rows = [r for r in _library(factors)
+        rows = [r for r in load_library(factors)
                 if (parameter is None or r.parameter == parameter)
                 and (activity is None or r.activity == activity)
                 and (factor_set is None or r.factor_set == factor_set)]
     except CountyZeroError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     _emit_factors(rows, fmt, f"{len(rows)} factors / 因子")
 
 
@@ -181,11 +157,11 @@ def factors_show(
 ) -> None:
     """Show one factor row with its source (显示因子及来源)."""
     try:
-        row = _library(factors).get(factor_id)
+        row = load_library(factors).get(factor_id)
     except CountyZeroError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     if _default_format(fmt) is not OutputFormat.table:
-        _print_json(row.model_dump(mode="json"))
+        print_json(row.model_dump(mode="json"))
         return
     table = Table(title=row.id, show_header=False)
     table.add_column("field")
@@ -193,7 +169,7 @@ def factors_show(
     for key, value in row.model_dump(mode="json").items():
         if value not in (None, "", False):
             table.add_row(key, str(value))
-    _console().print(table)
+    console().print(table)
 
 
 @factors_app.command("search")
@@ -204,9 +180,9 @@ def factors_search(
 ) -> None:
     """Search factors by id, English or Chinese name, activity or source (搜索因子)."""
     try:
-        rows = _library(factors).search(text)
+        rows = load_library(factors).search(text)
     except CountyZeroError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     _emit_factors(rows, fmt, f"{len(rows)} factors matching {text!r}")
 
 
@@ -224,14 +200,14 @@ def _compute(path: Path, gwp: GWPChoice | None, factor_set: FactorSetChoice | No
     from countyzero.inventory.reader import compute_inventory_file
 
     overrides = {"gwp": gwp.value if gwp else None, "factor_set": factor_set.value if factor_set else None}
-    return compute_inventory_file(path, overrides=overrides, library=_library(factors),
+    return compute_inventory_file(path, overrides=overrides, library=load_library(factors),
                                   uncertainty_draws=draws)
 
 
 def _inventory_table(result: Any) -> None:
     from countyzero.inventory.gpc import SCENE_NAMES_ZH
 
-    console = _console()
+    out = console()
     head = Table(title=f"{result.county} {result.year} — GHG inventory / 温室气体清单 ({result.gwp}, tCO2e)")
     head.add_column("item / 项目")
     head.add_column("tCO2e", justify="right")
@@ -246,20 +222,20 @@ def _inventory_table(result: Any) -> None:
         ("Biogenic CO2, memo (t) / 生物质CO2（备忘）", result.biogenic_co2_t),
     ):
         head.add_row(label, f"{value:,.1f}")
-    console.print(head)
+    out.print(head)
     scenes = Table(title="By scene / 按场景")
     scenes.add_column("scene / 场景")
     scenes.add_column("tCO2e", justify="right")
     for scene, value in result.by_scene.items():
         scenes.add_row(f"{scene} / {SCENE_NAMES_ZH[scene]}", f"{value:,.1f}")
-    console.print(scenes)
+    out.print(scenes)
     lines = Table(title="Lines / 明细")
     for column in ("id", "GPC", "scope", "scene", "tCO2e"):
         lines.add_column(column, justify="right" if column == "tCO2e" else "left")
     for line in result.lines:
         value = line.notation_key or f"{line.tco2e:,.2f}"
         lines.add_row(line.id, line.gpc, str(line.scope), line.scene, value)
-    console.print(lines)
+    out.print(lines)
 
 
 @inventory_app.command("compute")
@@ -276,7 +252,7 @@ def inventory_compute(
     try:
         result = _compute(file, gwp, factor_set, factors, uncertainty)
     except CountyZeroError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     fmt = _default_format(fmt) if output is None else (fmt or OutputFormat.json)
     if fmt is OutputFormat.table:
         _inventory_table(result)
@@ -296,7 +272,7 @@ def inventory_compute(
         try:
             write_files({output: text})
         except CountyZeroError as exc:
-            raise _fail(exc) from None
+            raise fail(exc) from None
         typer.echo(f"wrote {output}", err=True)
     else:
         typer.echo(text, nl=not text.endswith("\n"))
@@ -316,7 +292,7 @@ def inventory_explain(
     try:
         result = _compute(file, gwp, factor_set, factors)
     except CountyZeroError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     trace = Trace([LineItem(**{k: v for k, v in item.items() if k != "arithmetic"}) for item in result.trace])
     typer.echo(trace.explain(line))
     for entry in result.lines:
@@ -342,7 +318,7 @@ def inventory_report(
         result = _compute(file, gwp, factor_set, factors, uncertainty)
         path = write_inventory_report(result, output, pdf=pdf)
     except CountyZeroError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     typer.echo(f"wrote {path}")
 
 
@@ -351,7 +327,7 @@ def inventory_schema() -> None:
     """Print the JSON Schema of the inventory input format."""
     from countyzero.inventory.model import InventoryInput
 
-    _print_json(InventoryInput.model_json_schema())
+    print_json(InventoryInput.model_json_schema())
 
 
 # platform ----------------------------------------------------------------------------------------
@@ -397,7 +373,7 @@ def admin_create_org(name: Annotated[str, typer.Argument(help="Organisation name
         with transaction(_sessions()) as session:
             org = accounts.create_organisation(session, name)
     except CountyZeroError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     typer.echo(f"created organisation {org.id}: {org.name}")
 
 
@@ -416,7 +392,7 @@ def admin_create_user(
         with transaction(_sessions()) as session:
             user = accounts.create_user(session, email, password, organisation=org, role=role)
     except CountyZeroError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     typer.echo(f"created user {user.id}: {user.email} ({user.role}, {org})")
 
 
@@ -450,7 +426,7 @@ def demo_load(
                 _, document = read_inventory(example)
                 assessments.create(session, who, "inventory", "保亭 Baoting 2022", document.data)
     except CountyZeroError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     typer.echo("Demo organisation: " + DEMO_ORG)
     for email, role in DEMO_USERS:
         typer.echo(f"  log in as {email} ({role}), password {password}")

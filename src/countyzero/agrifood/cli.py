@@ -10,8 +10,7 @@ from rich.table import Table
 
 from countyzero.agrifood.model import FarmInput
 from countyzero.agrifood.reader import assess_farm_file
-from countyzero.core.errors import CountyZeroError
-from countyzero.lifestyle.cli import (
+from countyzero.console import (
     FactorFiles,
     FormatOption,
     OutputFormat,
@@ -21,6 +20,7 @@ from countyzero.lifestyle.cli import (
     load_library,
     print_json,
 )
+from countyzero.core.errors import CountyZeroError
 
 app = typer.Typer(help="Low-carbon farming: IPCC Tier 1 farm emissions and measures (低碳农业).",
                   no_args_is_help=True, add_completion=False)

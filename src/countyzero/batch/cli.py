@@ -20,6 +20,7 @@ from typing import Annotated, Any
 import typer
 
 from countyzero.batch.runner import Job, open_scheduler, run_job
+from countyzero.console import fail
 from countyzero.core.errors import CountyZeroError
 
 app = typer.Typer(help="Scale-out runs on Dask (inprocess, a local cluster, or tcp://HOST:PORT); "
@@ -59,8 +60,7 @@ def _run(plan: Callable[[], Job], output: Path, scheduler: str, workers: int | N
         with open_scheduler(scheduler, workers=workers) as client, _progress(len(job.partitions)) as advance:
             summary: dict[str, Any] = run_job(job, output, client=client, retries=retries, on_partition=advance)
     except CountyZeroError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(code=2) from None
+        raise fail(exc) from None
     summary["scheduler"] = scheduler
     typer.echo(json.dumps(summary, indent=2, ensure_ascii=False))
     if not summary["complete"]:

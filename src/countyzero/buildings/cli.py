@@ -7,8 +7,6 @@ element GUID) and field, and exit with status 2; nothing is written then.
 from __future__ import annotations
 
 import json
-import os
-import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,6 +16,8 @@ from rich.console import Console
 from rich.table import Table
 
 from countyzero.buildings.model import MODULES, BuildingResult
+from countyzero.console import OutputFormat as Format
+from countyzero.console import chosen_format, console, fail
 from countyzero.core.errors import CountyZeroError
 from countyzero.core.io import write_files
 from countyzero.factors.library import FactorLibrary
@@ -31,24 +31,8 @@ class MethodChoice(StrEnum):
     gbt51366 = "gbt51366"
 
 
-class Format(StrEnum):
-    json = "json"
-    table = "table"
-
-
-def _fail(exc: Exception) -> typer.Exit:
-    typer.echo(f"error: {exc}", err=True)
-    return typer.Exit(code=2)
-
-
-def _format(chosen: Format | None) -> Format:
-    if chosen is not None:
-        return chosen
-    return Format.table if sys.stdout.isatty() else Format.json
-
-
 def _console() -> Console:
-    return Console(no_color=bool(os.environ.get("NO_COLOR")), highlight=False, width=120)
+    return console(width=120)
 
 
 def _table(result: BuildingResult) -> None:
@@ -109,9 +93,9 @@ def assess(
         if files:
             write_files(files)
     except (CountyZeroError, ValueError, OSError) as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     if output is None:
-        if _format(fmt) is Format.json:
+        if chosen_format(fmt) is Format.json:
             typer.echo(text)
         else:
             _table(result)
@@ -137,9 +121,9 @@ def portfolio(
         if output is not None:
             write_files({output: result.to_csv()})
     except (CountyZeroError, ValueError, OSError) as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     summary = result.summary()
-    if _format(fmt) is Format.json:
+    if chosen_format(fmt) is Format.json:
         typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
     else:
         console = _console()

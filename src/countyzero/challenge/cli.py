@@ -8,25 +8,18 @@ and write nothing.
 from __future__ import annotations
 
 import json
-import os
-import sys
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from countyzero.console import OutputFormat as Format
+from countyzero.console import chosen_format, console, fail, print_json
 from countyzero.core.errors import CountyZeroError
 
 app = typer.Typer(help="Climate Challenge: evaluate, rank and publish solutions (气候挑战赛).",
                   no_args_is_help=True, add_completion=False)
-
-
-class Format(StrEnum):
-    table = "table"
-    json = "json"
 
 
 FormatOption = Annotated[Format | None, typer.Option("--format", help="table (terminal default) or json.")]
@@ -36,27 +29,10 @@ SeedOption = Annotated[int | None, typer.Option("--seed", help="Monte Carlo seed
 CountyOption = Annotated[Path | None, typer.Option("--county", help="County folder; default challenge.yaml's.")]
 
 
-def _format(chosen: Format | None) -> Format:
-    if chosen is not None:
-        return chosen
-    return Format.table if sys.stdout.isatty() else Format.json
-
-
-def _fail(exc: Exception) -> typer.Exit:
-    typer.echo(f"error: {exc}", err=True)
-    return typer.Exit(code=2)
-
-
-def _console() -> Console:
-    return Console(no_color=bool(os.environ.get("NO_COLOR")), highlight=False)
-
-
 def _n(value: float | None, digits: int = 0) -> str:
     return "—" if value is None else f"{value:,.{digits}f}"
 
 
-def _print_json(data: Any) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
 @app.command("evaluate")
@@ -77,16 +53,16 @@ def evaluate(
         data = result.model_dump(mode="json")
         if output is not None:
             if result.status != "eligible":
-                raise _fail(ValueError(f"{solution_file}: unsupported claim(s): "
+                raise fail(ValueError(f"{solution_file}: unsupported claim(s): "
                                        + "; ".join(f["where"] for f in result.flags
                                                    if f["kind"] == "unsupported claim") + " — nothing written"))
             from countyzero.challenge.export import write_outputs
 
             write_outputs({output: json.dumps(data, ensure_ascii=False, indent=1) + "\n"})
     except CountyZeroError as exc:
-        raise _fail(exc) from None
-    if _format(fmt) is Format.json:
-        _print_json(data)
+        raise fail(exc) from None
+    if chosen_format(fmt) is Format.json:
+        print_json(data)
         return
     table = Table(title=f"{result.submission['title_zh']} / {result.submission['title_en']} — "
                         f"{result.county} {result.scenario}")
@@ -108,7 +84,7 @@ def evaluate(
         table.add_row(label, value)
     for flag in result.flags:
         table.add_row(f"⚠ {flag['kind']}", f"{flag['where']}: {flag['message']}")
-    _console().print(table)
+    console().print(table)
 
 
 @app.command("check")
@@ -123,7 +99,7 @@ def check(
     try:
         result = evaluate_file(solution_file, county, scenario=scenario, draws=0)
     except CountyZeroError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     for flag in result.flags:
         typer.echo(f"{flag['kind']}: {flag['where']}: {flag['message']}", err=True)
     typer.echo(f"{solution_file}: {result.status}")
@@ -142,7 +118,7 @@ def _rank_table(result: Any) -> None:
                       _n(ev["cumulative_abatement_to_target_year_tco2e"]),
                       _n(ev["cost_per_tco2e"]), _n(ev["delta_p_net_zero_by_target"], 3),
                       "accepted" if e.accepted else e.status)
-    _console().print(table)
+    console().print(table)
 
 
 @app.command("rank")
@@ -160,9 +136,9 @@ def rank(
     try:
         result = run_challenge(challenge, county=county, scenario=scenario, draws=draws, seed=seed)
     except CountyZeroError as exc:
-        raise _fail(exc) from None
-    if _format(fmt) is Format.json:
-        _print_json(result.ranking.model_dump(mode="json") | {"challenge": result.challenge})
+        raise fail(exc) from None
+    if chosen_format(fmt) is Format.json:
+        print_json(result.ranking.model_dump(mode="json") | {"challenge": result.challenge})
         return
     _rank_table(result)
 
@@ -185,7 +161,7 @@ def export(
     from countyzero.challenge.jury import run_challenge
 
     if not any((csv, xlsx, html, pdf, json_out)):
-        raise _fail(ValueError("name at least one of --csv, --xlsx, --html, --pdf, --json"))
+        raise fail(ValueError("name at least one of --csv, --xlsx, --html, --pdf, --json"))
     try:
         result = run_challenge(challenge, county=county, scenario=scenario, draws=draws, seed=seed)
         files: dict[Path, str | bytes] = {}
@@ -205,6 +181,6 @@ def export(
             files[json_out] = json.dumps(result.model_dump(mode="json"), ensure_ascii=False, indent=1) + "\n"
         write_outputs(files)
     except CountyZeroError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     for path in files:
         typer.echo(f"wrote {path}", err=True)

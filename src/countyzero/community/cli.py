@@ -11,8 +11,7 @@ from rich.table import Table
 from countyzero.community.engine import action_catalogue
 from countyzero.community.model import CommunityInput
 from countyzero.community.reader import summary_file
-from countyzero.core.errors import CountyZeroError
-from countyzero.lifestyle.cli import (
+from countyzero.console import (
     FactorFiles,
     FormatOption,
     OutputFormat,
@@ -22,6 +21,7 @@ from countyzero.lifestyle.cli import (
     load_library,
     print_json,
 )
+from countyzero.core.errors import CountyZeroError
 
 app = typer.Typer(help="The 1.5 °C future community: aggregates, trajectory, actions (1.5°C未来社区).",
                   no_args_is_help=True, add_completion=False)

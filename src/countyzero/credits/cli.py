@@ -7,9 +7,6 @@ finds a problem.
 
 from __future__ import annotations
 
-import json
-import os
-import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,6 +15,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from countyzero.console import FactorFiles, chosen_format, console, fail, print_json
+from countyzero.console import OutputFormat as Format
 from countyzero.core.errors import CountyZeroError
 from countyzero.credits.engine import CreditEstimate, estimate_credits
 from countyzero.credits.ledger import Ledger
@@ -31,11 +30,6 @@ app = typer.Typer(help="Carbon value conversion (碳汇价值转化): credits by
 ledger_app = typer.Typer(help="The credit ledger (碳信用登记簿): serial-numbered blocks, no double counting.",
                          no_args_is_help=True)
 app.add_typer(ledger_app, name="ledger")
-
-
-class Format(StrEnum):
-    table = "table"
-    json = "json"
 
 
 class StandardChoice(StrEnum):
@@ -52,31 +46,15 @@ class OneStandard(StrEnum):
 
 
 FormatOption = Annotated[Format | None, typer.Option("--format", help="json or table (default: table on a terminal).")]
-FactorFiles = Annotated[list[Path] | None, typer.Option(
-    "--factors", help="Extra factor file(s) (CSV, factor schema) that add or override rows.")]
 DbOption = Annotated[Path, typer.Option("--db", help="Ledger database file (SQLite).")]
 StandardOpt = Annotated[OneStandard, typer.Option("--standard", help="Crediting standard.")]
 ProjectOpt = Annotated[str, typer.Option("--project", help="Project registry id.")]
 VintageOpt = Annotated[int, typer.Option("--vintage", help="Vintage year.")]
 
 
-def _fail(exc: Exception) -> typer.Exit:
-    typer.echo(f"error: {exc}", err=True)
-    return typer.Exit(code=2)
-
-
-def _format(chosen: Format | None) -> Format:
-    if chosen is not None:
-        return chosen
-    return Format.table if sys.stdout.isatty() else Format.json
-
-
 def _console() -> Console:
-    return Console(no_color=bool(os.environ.get("NO_COLOR")), highlight=False, width=140)
+    return console(width=140)
 
-
-def _json(data: Any) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
 def _estimates(path: Path, standard: str, factors: list[Path] | None) -> dict[str, CreditEstimate]:
@@ -118,13 +96,13 @@ def estimate(
     try:
         results = _estimates(project_file, standard.value, factors)
     except CountyZeroError as exc:
-        raise _fail(exc) from None
-    if _format(format) is Format.json:
+        raise fail(exc) from None
+    if chosen_format(format) is Format.json:
         if standard is StandardChoice.all:
             first = next(iter(results.values()))
-            _json({"project": first.project, "standards": {k: v.to_dict() for k, v in results.items()}})
+            print_json({"project": first.project, "standards": {k: v.to_dict() for k, v in results.items()}})
         else:
-            _json(results[standard.value].to_dict())
+            print_json(results[standard.value].to_dict())
         return
     console = _console()
     for est in results.values():
@@ -171,15 +149,15 @@ def value(
             collateral = {"tonnes": tonnes, "reference_price": ref.value, "pledge_rate": pledge_rate,
                           "value": collateral_value(tonnes, ref.value, pledge_rate), "currency": ref.currency}
     except CountyZeroError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     result = {"project": est.project, "standard": standard.value, "eligible": est.eligibility.eligible,
               "total_issuable_tco2e": est.total_issuable_tco2e, "price": ref.to_dict(), "currency": ref.currency,
               "discount_rate": discount_rate, "base_year": base, "price_growth": price_growth,
               "quality_discount": quality_discount, "issuance_lag_years": issuance_lag,
               "npv": stream["npv"], "undiscounted_value": stream["undiscounted_value"],
               "by_year": stream["by_year"], "collateral": collateral, "provenance": est.provenance.to_dict()}
-    if _format(format) is Format.json:
-        _json(result)
+    if chosen_format(format) is Format.json:
+        print_json(result)
         return
     console = _console()
     console.print(f"{est.project} — {standard.value}: {est.total_issuable_tco2e:,.0f} tCO2e issuable")
@@ -199,8 +177,8 @@ def _open(db: Path, *, create: bool = False) -> Ledger:
 
 
 def _show_blocks(blocks: list[dict[str, Any]], format: Format | None, title: str) -> None:
-    if _format(format) is Format.json:
-        _json({"blocks": blocks})
+    if chosen_format(format) is Format.json:
+        print_json({"blocks": blocks})
         return
     table = Table(title=title)
     for name in ("serials 序列号", "quantity 数量", "account 账户", "status 状态"):
@@ -231,7 +209,7 @@ def ledger_issue(
         with _open(db, create=True) as led:
             block = led.issue(standard.value, project, vintage, quantity, account, max_total=cap)
     except CountyZeroError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     _show_blocks([block.to_dict()], format, "issued 已签发")
 
 
@@ -248,7 +226,7 @@ def ledger_transfer(
         with _open(db) as led:
             blocks = led.transfer(from_account, to_account, standard.value, project, vintage, quantity)
     except CountyZeroError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     _show_blocks([b.to_dict() for b in blocks], format, "transferred 已转让")
 
 
@@ -277,9 +255,9 @@ def ledger_retire(
             cert = led.retire(account, standard.value, project, vintage, quantity, beneficiary=beneficiary,
                               purpose=purpose, serials=rng)
     except CountyZeroError as exc:
-        raise _fail(exc) from None
-    if _format(format) is Format.json:
-        _json(cert.to_dict())
+        raise fail(exc) from None
+    if chosen_format(format) is Format.json:
+        print_json(cert.to_dict())
         return
     _console().print(f"retirement certificate 注销证明 {cert.certificate}: {cert.quantity} tCO2e, serials "
                      f"{cert.to_dict()['serials']}, for {cert.beneficiary} — {cert.purpose} (hash {cert.event_hash})")
@@ -298,7 +276,7 @@ def ledger_cancel(
         with _open(db) as led:
             blocks = led.cancel_to_buffer(account, standard.value, project, vintage, quantity, reason)
     except CountyZeroError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     _show_blocks([b.to_dict() for b in blocks], format, "cancelled to buffer 已注销至缓冲库")
 
 
@@ -313,9 +291,9 @@ def ledger_balance(
         with _open(db) as led:
             rows = [b.to_dict() for b in led.balance(account)]
     except CountyZeroError as exc:
-        raise _fail(exc) from None
-    if _format(format) is Format.json:
-        _json({"balances": rows})
+        raise fail(exc) from None
+    if chosen_format(format) is Format.json:
+        print_json({"balances": rows})
         return
     table = Table(title="balances 余额")
     for name in ("account 账户", "standard", "project 项目", "vintage 年份", "status 状态", "tCO2e"):
@@ -332,9 +310,9 @@ def ledger_verify(db: DbOption, format: FormatOption = None) -> None:
         with _open(db) as led:
             report = led.verify()
     except CountyZeroError as exc:
-        raise _fail(exc) from None
-    if _format(format) is Format.json:
-        _json(report.to_dict())
+        raise fail(exc) from None
+    if chosen_format(format) is Format.json:
+        print_json(report.to_dict())
     else:
         console = _console()
         console.print(f"{'OK' if report.ok else 'PROBLEMS'}: {report.events} events, head {report.head_hash}")

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import sys
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -15,6 +13,8 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
+from countyzero.console import OutputFormat as Format
+from countyzero.console import chosen_format, console, fail
 from countyzero.core.errors import CountyZeroError, InputError
 from countyzero.core.io import read_document
 from countyzero.finance.appraisal import appraise_project
@@ -36,26 +36,12 @@ class FrameworkChoice(StrEnum):
     all = "all"
 
 
-class Format(StrEnum):
-    json = "json"
-    table = "table"
-
-
 FormatOption = Annotated[Format | None, typer.Option("--format", help="json (default when piped) or table.")]
 RulebookOption = Annotated[Path | None, typer.Option("--rulebooks", help="Directory of alternative rulebook files.")]
 
 
-def _fmt(chosen: Format | None) -> Format:
-    return chosen or (Format.table if sys.stdout.isatty() else Format.json)
-
-
 def _console() -> Console:
-    return Console(no_color=bool(os.environ.get("NO_COLOR")), highlight=False, width=160)
-
-
-def _fail(exc: Exception) -> typer.Exit:
-    typer.echo(f"error: {exc}", err=True)
-    return typer.Exit(code=2)
+    return console(width=160)
 
 
 def _parse_date(text: str | None) -> date | None:
@@ -105,8 +91,8 @@ def screen(
     try:
         result = _screen_file(project_file, framework, _parse_date(on), rulebooks)
     except CountyZeroError as exc:
-        raise _fail(exc) from None
-    if _fmt(fmt) is Format.json:
+        raise fail(exc) from None
+    if chosen_format(fmt) is Format.json:
         typer.echo(json.dumps(result, ensure_ascii=False, indent=2, default=str))
     else:
         _print_screening(result)
@@ -125,8 +111,8 @@ def appraise(
         project, _ = read_project(project_file)
         result = appraise_project(project, screening)
     except CountyZeroError as exc:
-        raise _fail(exc) from None
-    if _fmt(fmt) is Format.json:
+        raise fail(exc) from None
+    if chosen_format(fmt) is Format.json:
         typer.echo(json.dumps({"project": screening["project"], "appraisal": result,
                                "provenance": screening["provenance"]}, ensure_ascii=False, indent=2, default=str))
         return
@@ -199,8 +185,8 @@ def portfolio(
                     raise InputError(f"cannot read baseline: {exc}", file=str(baseline)) from None
                 output["changes"] = changes(old.get("screenings", {}), screened)
     except CountyZeroError as exc:
-        raise _fail(exc) from None
-    if _fmt(fmt) is Format.json:
+        raise fail(exc) from None
+    if chosen_format(fmt) is Format.json:
         typer.echo(json.dumps(output, ensure_ascii=False, indent=2, default=str))
     else:
         console = _console()

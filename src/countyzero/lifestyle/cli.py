@@ -7,21 +7,26 @@ JSON with ``--format json``; errors print one line (``error: …``) and exit wit
 from __future__ import annotations
 
 import json
-import os
-import sys
 from datetime import date
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from countyzero.console import (
+    FactorFiles,
+    FormatOption,
+    OutputFormat,
+    chosen_format,
+    console,
+    fail,
+    load_library,
+    print_json,
+)
 from countyzero.core.errors import CountyZeroError, InputError
 from countyzero.core.io import located, read_model, write_files
 from countyzero.core.trace import sha256_of
-from countyzero.factors.library import FactorLibrary
 from countyzero.lifestyle.footprint import footprint
 from countyzero.lifestyle.label import grade_items
 from countyzero.lifestyle.model import FootprintInput, LabelApplication, LabelFile
@@ -34,40 +39,8 @@ label_app = typer.Typer(help="The 1.5 °C lifestyle label: grade, certify, verif
                         no_args_is_help=True, add_completion=False)
 
 
-class OutputFormat(StrEnum):
-    table = "table"
-    json = "json"
-
-
-FormatOption = Annotated[OutputFormat | None, typer.Option("--format", help="json for scripts, table for people "
-                                                                             "(default: table on a terminal)")]
-FactorFiles = Annotated[list[Path] | None, typer.Option("--factors", help="Extra factor file(s) that add or "
-                                                                          "override rows (factor schema).")]
 RegistryOption = Annotated[Path, typer.Option("--registry", help="Label register (SQLite file; created if missing).")]
 DateOption = Annotated[str | None, typer.Option("--date", help="Date of the step, YYYY-MM-DD (default: today).")]
-
-
-def console() -> Console:
-    return Console(no_color=bool(os.environ.get("NO_COLOR")), highlight=False)
-
-
-def fail(exc: Exception) -> typer.Exit:
-    typer.echo(f"error: {exc}", err=True)
-    return typer.Exit(code=2)
-
-
-def chosen_format(fmt: OutputFormat | None) -> OutputFormat:
-    if fmt is not None:
-        return fmt
-    return OutputFormat.table if sys.stdout.isatty() else OutputFormat.json
-
-
-def print_json(data: Any) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
-
-
-def load_library(extra: list[Path] | None) -> FactorLibrary:
-    return FactorLibrary.load(extra or [])
 
 
 def parse_date(text: str | None) -> date:

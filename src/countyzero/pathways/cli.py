@@ -8,45 +8,23 @@ people; errors print one line naming the file, measure and field, and exit with 
 from __future__ import annotations
 
 import json
-import os
-import sys
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from countyzero.console import OutputFormat as Format
+from countyzero.console import chosen_format, console, fail
 from countyzero.core.errors import CountyZeroError
 
 app = typer.Typer(help="County roadmap scenarios: pathways, peak and net-zero years, wedges, costs (路线图情景).",
                   no_args_is_help=True, add_completion=False)
 
 
-class Format(StrEnum):
-    table = "table"
-    json = "json"
-
-
 ScenarioFile = Annotated[Path, typer.Argument(help="Scenario file (YAML/JSON, docs/pathways.md).")]
 FormatOption = Annotated[Format | None, typer.Option("--format", help="table (terminal default) or json.")]
 OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="Write JSON to this file instead.")]
-
-
-def _console() -> Console:
-    return Console(no_color=bool(os.environ.get("NO_COLOR")), highlight=False)
-
-
-def _format(chosen: Format | None) -> Format:
-    if chosen is not None:
-        return chosen
-    return Format.table if sys.stdout.isatty() else Format.json
-
-
-def _fail(exc: Exception) -> typer.Exit:
-    typer.echo(f"error: {exc}", err=True)
-    return typer.Exit(code=2)
 
 
 def _emit_json(data: Any, output: Path | None) -> None:
@@ -59,7 +37,7 @@ def _emit_json(data: Any, output: Path | None) -> None:
     try:
         write_files({output: text + "\n"})
     except CountyZeroError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     typer.echo(f"wrote {output}", err=True)
 
 
@@ -81,7 +59,7 @@ def _scenario_table(results: list[Any], title: str) -> None:
         table.add_row(f"{s.id}\n{s.name_zh}", _year(s.peak_year), _year(s.net_zero_year), f"{s.gross_tco2e[0]:,.0f}",
                       f"{s.gross_tco2e[i]:,.0f}", f"{s.removals_tco2e[i]:,.0f}", f"{s.net_tco2e[i]:,.0f}",
                       _p(s.p_peak_by_target), _p(s.p_net_zero_by_target))
-    _console().print(table)
+    console().print(table)
 
 
 def _wedge_table(result: Any) -> None:
@@ -94,7 +72,7 @@ def _wedge_table(result: Any) -> None:
         cost = "—" if e.cost_per_tco2e is None else f"{e.cost_per_tco2e:,.0f}"
         table.add_row(f"{e.measure}\n{e.name_zh}", f"{e.cumulative_abatement_tco2e:,.0f}",
                       f"{e.npv_cost_cny / 1e4:,.0f}", cost)
-    _console().print(table)
+    console().print(table)
 
 
 @app.command("run")
@@ -111,8 +89,8 @@ def run(
     try:
         result = run_scenario_file(file, draws=draws, seed=seed)
     except CountyZeroError as exc:
-        raise _fail(exc) from None
-    if output is not None or _format(fmt) is Format.json:
+        raise fail(exc) from None
+    if output is not None or chosen_format(fmt) is Format.json:
         _emit_json(result.model_dump(mode="json"), output)
         return
     _scenario_table([result], f"{result.name_zh} / {result.name_en} (tCO2e)")
@@ -132,8 +110,8 @@ def optimise(
     try:
         result = optimise_file(str(file), discount_rate=discount_rate)
     except CountyZeroError as exc:
-        raise _fail(exc) from None
-    if output is not None or _format(fmt) is Format.json:
+        raise fail(exc) from None
+    if output is not None or chosen_format(fmt) is Format.json:
         _emit_json(result.model_dump(mode="json"), output)
         return
     table = Table(title=f"{result.scenario}: least-cost plan / 最低成本方案 "
@@ -150,7 +128,7 @@ def optimise(
     for mid, path in result.adoption.items():
         i = result.years.index(result.targets["neutrality"])
         table.add_row(f"adoption {result.targets['neutrality']} · {mid}", f"{path[i]:.2f}")
-    _console().print(table)
+    console().print(table)
 
 
 @app.command("montecarlo")
@@ -167,12 +145,12 @@ def montecarlo(
     try:
         result = run_scenario_file(file, draws=draws, seed=seed)
     except CountyZeroError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     mc = result.montecarlo or {}
     data = {"scenario": result.id, "years": result.years, "peak_year": result.peak_year,
             "net_zero_year": result.net_zero_year, "p_peak_by_target": result.p_peak_by_target,
             "p_net_zero_by_target": result.p_net_zero_by_target, "targets": result.targets, "montecarlo": mc}
-    if output is not None or _format(fmt) is Format.json:
+    if output is not None or chosen_format(fmt) is Format.json:
         _emit_json(data, output)
         return
     _scenario_table([result], f"{result.id}: Monte Carlo, {draws} draws, seed {seed}")
@@ -214,10 +192,10 @@ def roadmap(
         if files or binary:
             write_files(files, binary)
     except CountyZeroError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     for path in [*files, *binary]:
         typer.echo(f"wrote {path}", err=True)
-    if _format(fmt) is Format.json:
+    if chosen_format(fmt) is Format.json:
         typer.echo(json.dumps(result.model_dump(mode="json"), ensure_ascii=False, indent=2))
         return
     _scenario_table(list(result.scenarios.values()), f"{result.county} roadmap / 路线图 (tCO2e)")
