@@ -56,9 +56,9 @@ def evaluate(
                 raise fail(ValueError(f"{solution_file}: unsupported claim(s): "
                                        + "; ".join(f["where"] for f in result.flags
                                                    if f["kind"] == "unsupported claim") + " — nothing written"))
-            from countyzero.challenge.export import write_outputs
+            from countyzero.core.io import write_files
 
-            write_outputs({output: json.dumps(data, ensure_ascii=False, indent=1) + "\n"})
+            write_files({output: json.dumps(data, ensure_ascii=False, indent=1) + "\n"})
     except CountyZeroError as exc:
         raise fail(exc) from None
     if chosen_format(fmt) is Format.json:
@@ -157,8 +157,9 @@ def export(
     json_out: Annotated[Path | None, typer.Option("--json", help="Every evaluation and the ranking as JSON.")] = None,
 ) -> None:
     """Write the results: CSV, XLSX, HTML gallery, PDF, JSON — all or nothing (导出)."""
-    from countyzero.challenge.export import ranking_rows, render_gallery, to_csv, to_xlsx, write_outputs
+    from countyzero.challenge.export import ranking_rows, render_gallery, to_csv, to_xlsx
     from countyzero.challenge.jury import run_challenge
+    from countyzero.core.io import write_files
 
     if not any((csv, xlsx, html, pdf, json_out)):
         raise fail(ValueError("name at least one of --csv, --xlsx, --html, --pdf, --json"))
@@ -179,7 +180,7 @@ def export(
                 files[pdf] = html_to_pdf(page)
         if json_out is not None:
             files[json_out] = json.dumps(result.model_dump(mode="json"), ensure_ascii=False, indent=1) + "\n"
-        write_outputs(files)
+        write_files(files)
     except CountyZeroError as exc:
         raise fail(exc) from None
     for path in files:

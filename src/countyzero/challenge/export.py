@@ -11,14 +11,12 @@ from __future__ import annotations
 import csv
 import io
 from html import escape
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from markupsafe import Markup
 
 from countyzero.challenge.jury import ChallengeResult
-from countyzero.core.errors import InputError
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -199,23 +197,3 @@ def render_gallery(result: ChallengeResult) -> str:
                  f"{escape(str(prov.get('factor_set_version', '')))} · rubric sha256 "
                  f"{escape(result.ranking.rubric['sha256'][:12])}</small></p></body></html>")
     return "\n".join(parts)
-
-
-def write_outputs(files: dict[Path, str | bytes]) -> None:
-    """Write text and binary files all-or-nothing (each first in full beside its target, then renamed)."""
-    temporary: list[tuple[Path, Path]] = []
-    try:
-        for target, content in files.items():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f".{target.name}.tmp")
-            if isinstance(content, bytes):
-                tmp.write_bytes(content)
-            else:
-                tmp.write_text(content, encoding="utf-8")
-            temporary.append((tmp, target))
-    except OSError as exc:
-        for tmp, _ in temporary:
-            tmp.unlink(missing_ok=True)
-        raise InputError(f"cannot write: {exc.strerror or exc}", file=str(exc.filename or "")) from None
-    for tmp, target in temporary:
-        tmp.replace(target)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -197,21 +198,19 @@ def _parse_tree(text: str, name: str, suffix: str) -> dict[str, Any]:
     return data
 
 
-def write_files(files: dict[Path, str], binary: dict[Path, bytes] | None = None) -> None:
-    """Write text (and binary) files all-or-nothing as far as a file system allows.
+def write_files(files: Mapping[Path, str | bytes]) -> None:
+    """Write text (UTF-8) and binary files all-or-nothing as far as a file system allows.
 
     Every file is first written in full beside its target (``.NAME.tmp``); only when all are written are
     they moved over their targets (an atomic rename each). A failure while writing leaves every target as it
     was and removes the temporary files.
     """
     temporary: list[tuple[Path, Path]] = []
-    contents: list[tuple[Path, bytes]] = [(t, text.encode("utf-8")) for t, text in files.items()]
-    contents += list((binary or {}).items())
     try:
-        for target, content in contents:
+        for target, content in files.items():
             target.parent.mkdir(parents=True, exist_ok=True)
             tmp = target.with_name(f".{target.name}.tmp")
-            tmp.write_bytes(content)
+            tmp.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
             temporary.append((tmp, target))
     except OSError as exc:
         for tmp, _ in temporary:

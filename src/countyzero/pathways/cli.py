@@ -173,8 +173,7 @@ def roadmap(
 
     try:
         result = run_roadmap(folder, draws=draws, seed=seed)
-        files: dict[Path, str] = {}
-        binary: dict[Path, bytes] = {}
+        files: dict[Path, str | bytes] = {}
         if iamc is not None:
             files[iamc] = to_iamc_csv(result)
         if report is not None or pdf is not None:
@@ -188,12 +187,12 @@ def roadmap(
             if pdf is not None:
                 from countyzero.reports.figures import html_to_pdf
 
-                binary[pdf] = html_to_pdf(html)
-        if files or binary:
-            write_files(files, binary)
+                files[pdf] = html_to_pdf(html)
+        if files:
+            write_files(files)
     except CountyZeroError as exc:
         raise fail(exc) from None
-    for path in [*files, *binary]:
+    for path in files:
         typer.echo(f"wrote {path}", err=True)
     if chosen_format(fmt) is Format.json:
         typer.echo(json.dumps(result.model_dump(mode="json"), ensure_ascii=False, indent=2))

@@ -97,6 +97,8 @@ def write_inventory_report(result: InventoryResult, folder: str | Path, *, pdf: 
     report = folder / "report.html"
     html = render_inventory_html(result)
     data = json.dumps(result.model_dump(mode="json"), ensure_ascii=False, indent=2)
-    write_files({folder / "inventory.json": data, report: html},
-                binary={folder / "report.pdf": html_to_pdf(html)} if pdf else None)
+    files: dict[Path, str | bytes] = {folder / "inventory.json": data, report: html}
+    if pdf:
+        files[folder / "report.pdf"] = html_to_pdf(html)
+    write_files(files)
     return report
