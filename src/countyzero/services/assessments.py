@@ -10,12 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from countyzero import __version__
-from countyzero.core.errors import InputError
 from countyzero.core.trace import sha256_of
 from countyzero.factors import default_library
 from countyzero.inventory import InventoryInput, compute_inventory
@@ -29,19 +27,7 @@ WRITERS = frozenset({"county_admin", "analyst"})
 
 
 def _inventory(data: dict[str, Any]) -> dict[str, Any]:
-    try:
-        parsed = InventoryInput.model_validate(data)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        loc = list(error["loc"])
-        row: str | None = None
-        if len(loc) >= 2 and loc[0] == "activities" and isinstance(loc[1], int):
-            activities = data.get("activities") or []
-            item = activities[loc[1]] if loc[1] < len(activities) else {}
-            row = str(item.get("id")) if isinstance(item, dict) and item.get("id") else f"#{loc[1] + 1}"
-            loc = loc[2:]
-        raise InputError(error["msg"].removeprefix("Value error, "), row=row,
-                         field=".".join(str(p) for p in loc) or None) from None
+    parsed = engines.validate(InventoryInput, data, "activities")
     result = compute_inventory(parsed, input_digest=sha256_of(data))
     dumped: dict[str, Any] = result.model_dump(mode="json")
     return dumped
