@@ -6,8 +6,9 @@ UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 VENV := .venv
 BIN := $(VENV)/bin
 DEMO_OUT ?= build/baoting-2022
+DEMO_SERVE ?= 1
 
-.PHONY: install uv fonts chromium demo serve test lint typecheck pytest bench screenshots clean
+.PHONY: install uv fonts chromium demo stop serve test lint typecheck pytest bench screenshots clean
 
 uv:
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
@@ -39,6 +40,13 @@ demo: install fonts
 	  --report $(DEMO_OUT)/roadmap.html --pdf $(DEMO_OUT)/roadmap.pdf
 	@echo "Open $(DEMO_OUT)/report.html (inventory) and $(DEMO_OUT)/roadmap.html (roadmap) in a browser, or the PDFs;"
 	@echo "inventory.json and roadmap.csv (IAMC format) beside them hold every number."
+	$(BIN)/countyzero demo-load
+	@if [ "$(DEMO_SERVE)" = 0 ]; then echo "DEMO_SERVE=0: not starting the server (make serve starts it in the foreground)"; \
+	else scripts/demo-server.sh start; fi
+
+# Stop the server that `make demo` started in the background.
+stop:
+	@scripts/demo-server.sh stop
 
 # The web platform with the Baoting demo organisation, users and inventory (first slice; docs/platform.md).
 serve: install fonts
