@@ -190,7 +190,7 @@ def test_issue_at_application_is_refused(people: tuple[TestClient, Any]) -> None
 
 
 def test_pages_list_status_review_issue_revoke_and_public_page(people: tuple[TestClient, Any]) -> None:
-    client, sessions = people
+    client, _ = people
     login(client, "owner@baoting.cn")
     with path("lifestyle/application-meal.yaml").open("rb") as handle:
         applied = client.post("/labels", data={"csrf": csrf(client, "/labels")}, follow_redirects=False,
