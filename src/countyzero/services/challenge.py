@@ -83,6 +83,7 @@ def score(session: Session, who: Principal, assessment: Assessment, scores: list
 
     if assessment.kind != KIND or assessment.organisation_id != who.organisation_id:
         raise NotFoundError(f"no challenge entry {assessment.id}")
+    session.refresh(assessment, with_for_update=True)  # concurrent scorings of one entry: one after the other
     if who.role not in JURY_ROLES:
         raise PermissionDeniedError(f"role {who.role} is not on the jury ({' or '.join(sorted(JURY_ROLES))} are)")
     if assessment.created_by == who.user_id:

@@ -49,8 +49,6 @@ KIND = "label"
 REVIEWERS = frozenset({"verifier"})
 ISSUERS = frozenset({"verifier"})
 REVOKERS = frozenset({"verifier", "county_admin"})
-STATUSES = ("applied", "evidence", "changes_requested", "approved", "rejected", "issued", "revoked")
-"""Every status an application can have on the platform (the label register's, docs/label-standard.md §8)."""
 
 
 def status(assessment: Assessment) -> str:
@@ -75,9 +73,12 @@ def _applicants(session: Session, assessment: Assessment) -> tuple[str, ...]:
     return str(assessment.input.get("applicant") or ""), user.email if user else ""
 
 
-def _own(who: Principal, assessment: Assessment) -> None:
+def _own(session: Session, who: Principal, assessment: Assessment) -> None:
+    """The caller's organisation's application, re-read under a row lock (``SELECT … FOR UPDATE`` where the
+    database has it), so two concurrent steps on one application cannot both pass the status check."""
     if assessment.kind != KIND or assessment.organisation_id != who.organisation_id:
         raise NotFoundError(f"no label application {assessment.id}")
+    session.refresh(assessment, with_for_update=True)
 
 
 def _role(who: Principal, roles: frozenset[str], step: str) -> None:
@@ -96,7 +97,7 @@ def _change(assessment: Assessment, **updates: Any) -> None:
 def add_evidence(session: Session, who: Principal, assessment: Assessment, *, document: str, sha256: str,
                  today: date) -> None:
     """Attach a further evidence document to an open application (by its applicants' organisation)."""
-    _own(who, assessment)
+    _own(session, who, assessment)
     if not assessments.may_create(who.role, KIND):
         raise PermissionDeniedError(f"role {who.role} cannot add evidence to label applications")
     if not document.strip():
@@ -122,7 +123,7 @@ def review(session: Session, who: Principal, assessment: Assessment, *, decision
         Verifier not independent; a step the status does not allow; approval without evidence or of a footprint
         that is not certifiable; no note for a request for changes or a rejection; an unknown criterion.
     """
-    _own(who, assessment)
+    _own(session, who, assessment)
     _role(who, REVIEWERS, "review")
     check_independent(who.email, *_applicants(session, assessment))
     notes = {k: str(v).strip() for k, v in (criteria or {}).items() if str(v).strip()}
@@ -146,7 +147,7 @@ def review(session: Session, who: Principal, assessment: Assessment, *, decision
 
 def issue(session: Session, who: Principal, assessment: Assessment, *, today: date) -> IssuedLabel:
     """Issue the label of an approved application and publish it (verifiers other than the applicant only)."""
-    _own(who, assessment)
+    _own(session, who, assessment)
     _role(who, ISSUERS, "issue")
     check_independent(who.email, *_applicants(session, assessment))
     require_step(str(assessment.id), status(assessment), "issue")
@@ -166,7 +167,7 @@ def issue(session: Session, who: Principal, assessment: Assessment, *, today: da
 
 def revoke(session: Session, who: Principal, assessment: Assessment, *, reason: str, today: date) -> None:
     """Revoke an issued label for good, with a public reason (verifiers and the county admin)."""
-    _own(who, assessment)
+    _own(session, who, assessment)
     _role(who, REVOKERS, "revoke")
     issued = assessment.result.get("issued") or {}
     label_id = str(issued.get("label_id") or assessment.id)

@@ -22,7 +22,7 @@ from starlette.datastructures import UploadFile
 
 from countyzero.core.errors import CountyZeroError, InputError
 from countyzero.lifestyle import IssuedLabel
-from countyzero.lifestyle.registry import REVIEW_CRITERIA, REVIEW_DECISIONS
+from countyzero.lifestyle.registry import REVIEW_CRITERIA, REVIEW_DECISIONS, STEPS
 from countyzero.services import assessments, labels
 from countyzero.services.accounts import Principal
 from countyzero.services.errors import NotFoundError
@@ -54,11 +54,10 @@ def view(assessment: Assessment, who: Principal | None) -> dict[str, Any]:
     return {"status": state, "evidence": labels.evidence(assessment),
             "reviews": (assessment.result.get("workflow") or {}).get("reviews") or [],
             "revoked": assessment.result.get("revoked"), "criteria": REVIEW_CRITERIA, "decisions": REVIEW_DECISIONS,
-            "may_add_evidence": assessments.may_create(role, labels.KIND) and state in (
-                "applied", "evidence", "changes_requested"),
-            "may_review": role in labels.REVIEWERS and state in ("evidence", "changes_requested"),
-            "may_issue": role in labels.ISSUERS and state == "approved",
-            "may_revoke": role in labels.REVOKERS and state == "issued"}
+            "may_add_evidence": assessments.may_create(role, labels.KIND) and state in STEPS["add evidence"],
+            "may_review": role in labels.REVIEWERS and state in STEPS["review"],
+            "may_issue": role in labels.ISSUERS and state in STEPS["issue"],
+            "may_revoke": role in labels.REVOKERS and state in STEPS["revoke"]}
 
 
 def qr(answer: dict[str, Any]) -> Markup:
