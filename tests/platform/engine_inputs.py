@@ -30,11 +30,9 @@ def roadmap_bundle() -> dict[str, Any]:
             "draws": 0}
 
 
-def label_application(*, issue: bool = False) -> dict[str, Any]:
-    body = {**document("lifestyle/application-meal.yaml"),
-            "evidence": [{"document": "recipe card.pdf", "sha256": "ab" * 32}]}
-    if issue:
-        body["issue"] = True
+def label_application() -> dict[str, Any]:
+    body: dict[str, Any] = {**document("lifestyle/application-meal.yaml"),
+                            "evidence": [{"document": "recipe card.pdf", "sha256": "ab" * 32}]}
     return body
 
 
@@ -45,7 +43,7 @@ CASES: list[tuple[str, str, str, Any]] = [
     ("credits/estimates", "project_owner", "financier",
      lambda: {"standard": "ccer", "project": document("credits/broadleaf-arr.yaml")}),
     ("scenarios", "analyst", "financier", roadmap_bundle),
-    ("labels", "verifier", "financier", label_application),
+    ("labels", "project_owner", "verifier", label_application),
     ("communities", "analyst", "verifier", lambda: document("community/village-2025.yaml")),
     ("farms", "project_owner", "financier", lambda: document("farms/demo-farm-2025.yaml")),
 ]

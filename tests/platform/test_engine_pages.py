@@ -1,9 +1,8 @@
 """Engine pages: upload (BOQ, IFC, project files, a county folder), results with charts and evidence, PDF
-reports, labels issued by a verifier and verified on the public page, errors without storing."""
+reports, errors without storing (the label workflow's pages: test_label_workflow.py)."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -104,37 +103,6 @@ def test_roadmap_upload_without_its_scenarios_lists_the_problem(client: TestClie
                                                                              path("inventory-2022.yaml"))]
     response = upload(client, "roadmap", files)
     assert response.status_code == 422 and "reference.yaml" in response.text
-
-
-def test_label_graded_issued_by_verifier_and_verified_publicly(app_and_sessions: tuple[TestClient, Any]) -> None:
-    client, sessions = app_and_sessions
-    with transaction(sessions) as session:
-        accounts.create_user(session, "verifier@baoting.cn", PASSWORD, organisation="Baoting County",
-                             role="verifier")
-    login(client, "owner@baoting.cn")
-    with path("lifestyle/application-meal.yaml").open("rb") as handle:
-        graded = upload(client, "labels", {"file": ("meal.yaml", handle, "application/yaml"),
-                                           "evidence": ("recipe.txt", b"150 g rice, 150 g greens", "text/plain")})
-    assert graded.status_code == 303, graded.text
-    location = graded.headers["location"]
-    page = client.get(location).text
-    assert 'id="grade"' in page and "issue-button" not in page
-    client.post("/logout", data={"csrf": csrf(client, "/")})
-    login(client, "verifier@baoting.cn")
-    issued = client.post(location + "/issue", data={"csrf": csrf(client, location)}, follow_redirects=False)
-    assert issued.status_code == 303
-    match = re.search(r'id="label-id">([^<]+)<', client.get(location).text)
-    assert match
-    public = TestClient(client.app)  # a visitor: no session, no token
-    page = public.get(f"/verify/{match.group(1)}")
-    assert page.status_code == 200 and 'class="verdict ok"' in page.text and "<svg" in page.text
-    assert public.get("/verify/CZ15-2030-NOPE").status_code == 404
-    certificate = public.get(f"/verify/{match.group(1)}/certificate.pdf")
-    assert certificate.status_code == 200 and certificate.content.startswith(b"%PDF")
-    assert public.get("/verify/CZ15-2030-NOPE/certificate.pdf").status_code == 404
-    client.post("/logout", data={"csrf": csrf(client, "/")})
-    login(client, "analyst@other.cn")
-    assert client.get(location).status_code == 404
 
 
 def test_reader_roles_see_no_upload_form(client: TestClient) -> None:

@@ -1,4 +1,5 @@
-"""JSON API of every engine: create → 201 and read back, organisation isolation, roles, bad input, labels."""
+"""JSON API of every engine: create → 201 and read back, organisation isolation, roles, bad input (the label
+workflow after the application: test_label_workflow.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from countyzero.services import accounts, assessments, audit
 from countyzero.store.db import transaction
 from countyzero.store.models import Assessment
 from tests.platform.conftest import PASSWORD, token
-from tests.platform.engine_inputs import CASES, document, label_application
+from tests.platform.engine_inputs import CASES, document
 
 ROLES = ("county_admin", "analyst", "project_owner", "financier", "verifier")
 
@@ -76,8 +77,7 @@ def test_bad_input_names_row_and_field_and_stores_nothing(app_and_sessions: tupl
     with transaction(sessions) as session:
         for role in ("verifier", "county_admin"):
             accounts.create_user(session, f"{role}@bad.cn", PASSWORD, organisation="Baoting County", role=role)
-    writer = "verifier@bad.cn" if resource == "labels" else "county_admin@bad.cn"
-    response = client.post(f"/api/v1/{resource}", json=data, headers=token(client, writer))
+    response = client.post(f"/api/v1/{resource}", json=data, headers=token(client, "county_admin@bad.cn"))
     assert response.status_code == 422, response.text
     detail = response.json()["detail"]
     assert detail["message"]
@@ -92,40 +92,6 @@ def test_bad_input_names_row_and_field_and_stores_nothing(app_and_sessions: tupl
 def test_input_that_is_not_an_object_is_refused(client: TestClient) -> None:
     response = client.post("/api/v1/farms", json=[1, 2], headers=token(client, "analyst@baoting.cn"))
     assert response.status_code == 422
-
-
-def test_label_issued_by_a_verifier_is_publicly_verifiable(every_role: tuple[TestClient, Any]) -> None:
-    client, sessions = every_role
-    owner = token(client, "project_owner@roles.cn")
-    assert client.post("/api/v1/labels", json=label_application(issue=True), headers=owner).status_code == 403
-    graded = client.post("/api/v1/labels", json=label_application(), headers=owner)
-    assert graded.status_code == 201 and graded.json()["result"]["issued"] is None
-    label_id = graded.json()["id"]
-    assert client.post(f"/api/v1/labels/{label_id}/issue", headers=owner).status_code == 403
-    issued = client.post(f"/api/v1/labels/{label_id}/issue", headers=token(client, "verifier@roles.cn"))
-    assert issued.status_code == 200, issued.text
-    public_id = issued.json()["result"]["issued"]["label_id"]
-    assert public_id.startswith("CZ15-")
-    again = client.post(f"/api/v1/labels/{label_id}/issue", headers=token(client, "verifier@roles.cn"))
-    assert again.status_code == 422
-    answer = client.get(f"/api/v1/labels/verify/{public_id}")  # no token: public
-    assert answer.status_code == 200 and answer.json()["valid"] is True and answer.json()["status"] == "valid"
-    assert client.get("/api/v1/labels/verify/CZ15-2026-NOPE").status_code == 404
-    with sessions() as session:
-        assert audit.verify_chain(session) == []
-
-
-def test_label_needs_evidence_and_an_independent_verifier(every_role: tuple[TestClient, Any]) -> None:
-    client, sessions = every_role
-    verifier = token(client, "verifier@roles.cn")
-    no_evidence = {**label_application(issue=True), "evidence": []}
-    response = client.post("/api/v1/labels", json=no_evidence, headers=verifier)
-    assert response.status_code == 422 and response.json()["detail"]["field"] == "evidence"
-    self_verified = {**label_application(issue=True), "applicant": "verifier@roles.cn"}
-    response = client.post("/api/v1/labels", json=self_verified, headers=verifier)
-    assert response.status_code == 422 and response.json()["detail"]["field"] == "verifier"
-    with sessions() as session:
-        assert session.scalars(select(Assessment)).all() == []
 
 
 def test_credits_valuation_and_lcax_download(every_role: tuple[TestClient, Any]) -> None:

@@ -126,6 +126,137 @@ def _add_years(day: date, years: float) -> date:
         return day.replace(year=day.year + whole, day=28)
 
 
+# the rules of the workflow (docs/label-standard.md §7–8) — used by the register below and by the platform
+# (countyzero.services.labels), so both follow one set of rules -------------------------------------------------
+STEPS: dict[str, tuple[str, ...]] = {
+    "add evidence": ("applied", "evidence", "changes_requested"),
+    "review": ("evidence", "changes_requested"),
+    "issue": ("approved",),
+    "renew": ("issued", "expired"),
+    "revoke": ("issued", "expired"),
+}
+"""From which statuses each step may be taken (an application with evidence attached is ``evidence``)."""
+
+REVIEW_DECISIONS: dict[str, str] = {"approve": "approved", "request_changes": "changes_requested",
+                                    "reject": "rejected"}
+"""A verifier's decision → the application's status after the review."""
+
+REVIEW_CRITERIA: dict[str, str] = {
+    "footprint": "§7.1 the footprint is computed from declared quantities and library factors, or from a verified "
+                 "ISO 14067 / GB/T 24067 / PEF study",
+    "study_statements": "§7.2 functional unit, system boundary, GWP set, data year and verifier are stated",
+    "evidence": "§8.2 the attached documents support the declared quantities (SHA-256 of each document)",
+    "independence": "§8.3 the verifier is independent of the applicant",
+}
+"""What a verifier checks (docs/label-standard.md §7–8); a review may carry a note per criterion."""
+
+
+def require_step(application_id: str, status: str, step: str) -> None:
+    """Refuse ``step`` unless the application's ``status`` allows it (:data:`STEPS`).
+
+    Raises
+    ------
+    InputError
+        Naming the status the step needs.
+    """
+    allowed = STEPS[step]
+    if status not in allowed:
+        raise InputError(f"cannot {step}: application {application_id} is {status} (needs {' or '.join(allowed)})",
+                         field="status")
+
+
+def check_sha256(sha256: str) -> None:
+    """An evidence document is named by the SHA-256 of its content: 64 hexadecimal characters."""
+    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256.lower()):
+        raise InputError("sha256 must be 64 hexadecimal characters", field="sha256")
+
+
+def check_independent(verifier: str, *applicants: str) -> None:
+    """The verifier must not be the applicant (§8.3): compared case-insensitively with every name given for it."""
+    mine = verifier.strip().casefold()
+    if any(mine == a.strip().casefold() for a in applicants if a):
+        raise InputError("the verifier must be independent of the applicant", field="verifier")
+
+
+def review_status(application_id: str, status: str, *, decision: str, grade: GradeResult, evidence: int) -> str:
+    """The status after a verifier's ``decision`` (:data:`REVIEW_DECISIONS`); approval needs evidence (§8.2) and
+    a certifiable footprint (§7.3). Check independence with :func:`check_independent` too.
+
+    Raises
+    ------
+    InputError
+        A step the status does not allow, an unknown decision, an approval without evidence or of a footprint
+        that is not certifiable.
+    """
+    if decision not in REVIEW_DECISIONS:
+        raise InputError(f"unknown decision {decision!r}; choose one of {', '.join(REVIEW_DECISIONS)}",
+                         field="decision")
+    require_step(application_id, status, "review")
+    if decision == "approve":
+        if evidence < 1:
+            raise InputError("cannot approve: a label is approved only with evidence attached "
+                             "(docs/label-standard.md §8.2)", field="evidence")
+        if not grade.certifiable:
+            raise InputError(f"cannot approve: {grade.certifiable_reason}", field="approve")
+    return REVIEW_DECISIONS[decision]
+
+
+def check_revocation(label_id: str, status: str, *, reason: str, revoked_on: str | None = None) -> None:
+    """A revocation needs a (public) reason and a label that is issued or expired — never one revoked already.
+
+    Raises
+    ------
+    InputError
+        No reason; the label is revoked already, or was never issued.
+    """
+    if not reason.strip():
+        raise InputError("give the reason for the revocation", field="reason")
+    if status == "revoked":
+        raise InputError(f"label {label_id} is already revoked (on {revoked_on})", field="label_id")
+    require_step(label_id, status, "revoke")
+
+
+def new_label_id(at: date) -> str:
+    """A fresh, unguessable label id ``CZ15-<year>-<8 hex>`` (§8.4)."""
+    return f"CZ15-{at.year}-{secrets.token_hex(4).upper()}"
+
+
+def valid_until(at: date, rules: LabelRules) -> date:
+    """The end of the validity period of a label issued (or renewed) on ``at`` (``label.validity_years``)."""
+    return _add_years(at, rules.validity_years)
+
+
+def issued_label(*, application_id: str, label_id: str, grade: GradeResult, issued_on: date, until: date,
+                 rulebook: str) -> IssuedLabel:
+    """The label as shown and as its QR code carries it: ``CZ15|id|grade|footprint per unit|valid until|digest``."""
+    record = {"label_id": label_id, "grade": grade.grade, "footprint_kgco2e": round(grade.footprint_kgco2e, 4),
+              "functional_unit": grade.functional_unit, "valid_until": until.isoformat()}
+    payload = (f"CZ15|{label_id}|{grade.grade}|{grade.footprint_kgco2e:.2f} kgCO2e/"
+               f"{grade.functional_unit}|{until.isoformat()}|{sha256_of(record)[:16]}")
+    return IssuedLabel(label_id=label_id, application_id=application_id, name=grade.name, grade=grade.grade,
+                       footprint_kgco2e=grade.footprint_kgco2e, functional_unit=grade.functional_unit,
+                       label_text=grade.label_text, issued_on=issued_on, valid_until=until, rulebook=rulebook,
+                       qr_payload=payload)
+
+
+def verification(label: IssuedLabel, *, status: str, at: date, revoked_on: str | None = None,
+                 reason: str | None = None) -> Verification:
+    """Public answer for an issued label (§8.8): valid only when not revoked and within its validity period."""
+    label_id = label.label_id
+    if status == "revoked":
+        return Verification(label_id=label_id, valid=False, status="revoked", label=label,
+                            message=f"label {label_id} was revoked on {revoked_on}: {reason}")
+    if at > label.valid_until or status == "expired":
+        return Verification(label_id=label_id, valid=False, status="expired", label=label,
+                            message=f"label {label_id} expired on {label.valid_until.isoformat()}")
+    if at < label.issued_on:
+        return Verification(label_id=label_id, valid=False, status="not_yet_valid", label=label,
+                            message=f"label {label_id} is valid from {label.issued_on.isoformat()}")
+    return Verification(label_id=label_id, valid=True, status="valid", label=label,
+                        message=f"label {label_id} is valid until {label.valid_until.isoformat()}: "
+                                f"{label.label_text}")
+
+
 class LabelRegistry:
     """A label register in one SQLite file.
 
@@ -185,12 +316,6 @@ class LabelRegistry:
                                      field="label_id")
         return row
 
-    @staticmethod
-    def _require(row: sqlite3.Row, allowed: tuple[str, ...], step: str) -> None:
-        if row["status"] not in allowed:
-            raise InputError(f"cannot {step}: application {row['application_id']} is {row['status']} "
-                             f"(needs {' or '.join(allowed)})", field="status")
-
     # workflow -------------------------------------------------------------------------------------
     def apply(self, item: LabelItem, *, applicant: str, year: int, at: date, rulebook: str | None = None,
               trajectory: str | None = None) -> str:
@@ -218,11 +343,10 @@ class LabelRegistry:
 
     def add_evidence(self, application_id: str, *, document: str, sha256: str, actor: str, at: date) -> None:
         """Attach an evidence document (by name and SHA-256 of its content) to an open application."""
-        if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256.lower()):
-            raise InputError("sha256 must be 64 hexadecimal characters", field="sha256")
+        check_sha256(sha256)
         with self._transaction() as cur:
             row = self._application(cur, application_id)
-            self._require(row, ("applied", "evidence"), "add evidence")
+            require_step(application_id, row["status"], "add evidence")
             cur.execute("INSERT INTO evidence VALUES (?, ?, ?, ?, ?)",
                         (application_id, document, sha256.lower(), actor, at.isoformat()))
             cur.execute("UPDATE applications SET status = 'evidence' WHERE application_id = ?", (application_id,))
@@ -233,13 +357,11 @@ class LabelRegistry:
         certifiable footprint (docs/label-standard.md §7–8)."""
         with self._transaction() as cur:
             row = self._application(cur, application_id)
-            self._require(row, ("evidence",), "review")
-            if verifier.strip().casefold() == row["applicant"].strip().casefold():
-                raise InputError("the verifier must be independent of the applicant", field="verifier")
-            grade = GradeResult.model_validate_json(row["grade_json"])
-            if approve and not grade.certifiable:
-                raise InputError(f"cannot approve: {grade.certifiable_reason}", field="approve")
-            status = "approved" if approve else "rejected"
+            check_independent(verifier, row["applicant"])
+            evidence = cur.execute("SELECT COUNT(*) FROM evidence WHERE application_id = ?",
+                                   (application_id,)).fetchone()[0]
+            status = review_status(application_id, row["status"], decision="approve" if approve else "reject",
+                                   grade=GradeResult.model_validate_json(row["grade_json"]), evidence=evidence)
             cur.execute("UPDATE applications SET status = ?, verifier = ? WHERE application_id = ?",
                         (status, verifier, application_id))
             self._event(cur, application_id, None, "review", verifier, at, {"decision": status, "note": note})
@@ -248,30 +370,22 @@ class LabelRegistry:
         """Issue the label of an approved application: a unique id, a validity period and the QR payload."""
         with self._transaction() as cur:
             row = self._application(cur, application_id)
-            self._require(row, ("approved",), "issue")
+            require_step(application_id, row["status"], "issue")
             rules = LabelRules.load(row["rulebook"], row["trajectory"], self.library)
-            label_id = f"CZ15-{at.year}-{secrets.token_hex(4).upper()}"
-            valid_until = _add_years(at, rules.validity_years)
+            label_id = new_label_id(at)
+            until = valid_until(at, rules)
             cur.execute("UPDATE applications SET status = 'issued', label_id = ?, issued_on = ?, valid_until = ? "
-                        "WHERE application_id = ?", (label_id, at.isoformat(), valid_until.isoformat(),
-                                                     application_id))
-            self._event(cur, application_id, label_id, "issue", actor, at, {"valid_until": valid_until.isoformat()})
+                        "WHERE application_id = ?", (label_id, at.isoformat(), until.isoformat(), application_id))
+            self._event(cur, application_id, label_id, "issue", actor, at, {"valid_until": until.isoformat()})
             row = self._application(cur, application_id)
         return self._issued(row)
 
-    def _issued(self, row: sqlite3.Row) -> IssuedLabel:
-        grade = GradeResult.model_validate_json(row["grade_json"])
-        record = {"label_id": row["label_id"], "grade": grade.grade,
-                  "footprint_kgco2e": round(grade.footprint_kgco2e, 4),
-                  "functional_unit": grade.functional_unit, "valid_until": row["valid_until"]}
-        payload = (f"CZ15|{row['label_id']}|{grade.grade}|{grade.footprint_kgco2e:.2f} kgCO2e/"
-                   f"{grade.functional_unit}|{row['valid_until']}|{sha256_of(record)[:16]}")
-        return IssuedLabel(label_id=row["label_id"], application_id=row["application_id"], name=grade.name,
-                           grade=grade.grade, footprint_kgco2e=grade.footprint_kgco2e,
-                           functional_unit=grade.functional_unit, label_text=grade.label_text,
-                           issued_on=date.fromisoformat(row["issued_on"]),
-                           valid_until=date.fromisoformat(row["valid_until"]), rulebook=row["rulebook"],
-                           qr_payload=payload)
+    @staticmethod
+    def _issued(row: sqlite3.Row) -> IssuedLabel:
+        return issued_label(application_id=row["application_id"], label_id=row["label_id"],
+                            grade=GradeResult.model_validate_json(row["grade_json"]),
+                            issued_on=date.fromisoformat(row["issued_on"]),
+                            until=date.fromisoformat(row["valid_until"]), rulebook=row["rulebook"])
 
     def verify(self, label_id: str, *, at: date) -> Verification:
         """Public verification by id: valid only when issued, not revoked and within its validity period.
@@ -281,40 +395,26 @@ class LabelRegistry:
         LabelNotFoundError
             If no label has this id. Verification reads only; it changes nothing.
         """
-        cur = self._conn.cursor()
-        row = self._label_row(cur, label_id.strip())
-        label = self._issued(row)
-        if row["status"] == "revoked":
-            return Verification(label_id=label_id, valid=False, status="revoked", label=label,
-                                message=f"label {label_id} was revoked on {row['revoked_on']}: "
-                                        f"{row['revocation_reason']}")
-        if at > label.valid_until or row["status"] == "expired":
-            return Verification(label_id=label_id, valid=False, status="expired", label=label,
-                                message=f"label {label_id} expired on {label.valid_until.isoformat()}")
-        if at < label.issued_on:
-            return Verification(label_id=label_id, valid=False, status="not_yet_valid", label=label,
-                                message=f"label {label_id} is valid from {label.issued_on.isoformat()}")
-        return Verification(label_id=label_id, valid=True, status="valid", label=label,
-                            message=f"label {label_id} is valid until {label.valid_until.isoformat()}: "
-                                    f"{label.label_text}")
+        row = self._label_row(self._conn.cursor(), label_id.strip())
+        return verification(self._issued(row), status=row["status"], at=at, revoked_on=row["revoked_on"],
+                            reason=row["revocation_reason"])
 
     def renew(self, label_id: str, *, verifier: str, at: date) -> IssuedLabel:
         """Renew an issued (or expired, not revoked) label after a new review: the item is re-graded in the
         renewal year — the allowance shrinks with the trajectory — and a new validity period starts."""
         with self._transaction() as cur:
             row = self._label_row(cur, label_id)
-            self._require(row, ("issued", "expired"), "renew")
-            if verifier.strip().casefold() == row["applicant"].strip().casefold():
-                raise InputError("the verifier must be independent of the applicant", field="verifier")
+            require_step(row["application_id"], row["status"], "renew")
+            check_independent(verifier, row["applicant"])
             rules = LabelRules.load(row["rulebook"], row["trajectory"], self.library)
             item = LabelItem.model_validate_json(row["item_json"]).model_copy(update={"year": at.year})
             result = grade_item(item, rules, year=at.year, library=self.library)
-            valid_until = _add_years(at, rules.validity_years)
+            until = valid_until(at, rules)
             cur.execute("UPDATE applications SET status = 'issued', grade_json = ?, issued_on = ?, valid_until = ?, "
                         "verifier = ? WHERE label_id = ?",
-                        (result.model_dump_json(), at.isoformat(), valid_until.isoformat(), verifier, label_id))
+                        (result.model_dump_json(), at.isoformat(), until.isoformat(), verifier, label_id))
             self._event(cur, row["application_id"], label_id, "renew", verifier, at,
-                        {"grade": result.grade, "ratio": result.ratio, "valid_until": valid_until.isoformat()})
+                        {"grade": result.grade, "ratio": result.ratio, "valid_until": until.isoformat()})
             row = self._label_row(cur, label_id)
         return self._issued(row)
 
@@ -337,12 +437,9 @@ class LabelRegistry:
         LabelNotFoundError
             Unknown id. InputError: already revoked, or no reason given.
         """
-        if not reason.strip():
-            raise InputError("give the reason for the revocation", field="reason")
         with self._transaction() as cur:
             row = self._label_row(cur, label_id)
-            if row["status"] == "revoked":
-                raise InputError(f"label {label_id} is already revoked (on {row['revoked_on']})", field="label_id")
+            check_revocation(label_id, row["status"], reason=reason, revoked_on=row["revoked_on"])
             cur.execute("UPDATE applications SET status = 'revoked', revoked_on = ?, revocation_reason = ? "
                         "WHERE label_id = ?", (at.isoformat(), reason, label_id))
             self._event(cur, row["application_id"], label_id, "revoke", actor, at, {"reason": reason})
@@ -358,5 +455,6 @@ class LabelRegistry:
         return [{**dict(row), "detail": json.loads(row["detail"])} for row in rows]
 
     def status(self, application_id: str) -> str:
-        """Current status of an application (applied, evidence, approved, rejected, issued, expired, revoked)."""
+        """Current status of an application (applied, evidence, changes_requested, approved, rejected, issued,
+        expired, revoked)."""
         return str(self._application(self._conn.cursor(), application_id)["status"])

@@ -51,7 +51,7 @@ WRITERS_BY_KIND: dict[str, frozenset[str]] = {
     "finance": frozenset({"county_admin", "analyst", "financier"}),
     "credits": frozenset({"county_admin", "project_owner", "verifier"}),
     "scenario": WRITERS,
-    "label": frozenset({"county_admin", "analyst", "project_owner", "verifier"}),
+    "label": frozenset({"county_admin", "analyst", "project_owner"}),  # applicants; verifiers review and issue
     "community": WRITERS,
     "farm": frozenset({"county_admin", "analyst", "project_owner"}),
     "challenge": frozenset({"county_admin", "analyst", "project_owner"}),

@@ -262,15 +262,16 @@ def challenge(data: dict[str, Any]) -> dict[str, Any]:
 
 
 # labels ------------------------------------------------------------------------------------------------
-LABEL_FIELDS = {"applicant", "year", "item", "rulebook", "trajectory", "evidence", "issue"}
+LABEL_FIELDS = {"applicant", "year", "item", "rulebook", "trajectory", "evidence"}
 
 
 def label(data: dict[str, Any]) -> dict[str, Any]:
-    """Grade one item for the 1.5 °C label (``countyzero.lifestyle.grade_item``); issuing is a separate act.
+    """Grade one item for the 1.5 °C label (``countyzero.lifestyle.grade_item``): the label application.
 
     Input: ``{"applicant": …, "year": 2030, "item": {…label item…}, "rulebook": …, "trajectory": …,
-    "evidence": [{"document": …, "sha256": …}], "issue": true}`` (rulebook, trajectory, evidence, issue
-    optional). The result holds the grade and ``"issued": null`` (see :mod:`countyzero.services.labels`).
+    "evidence": [{"document": …, "sha256": …}]}`` (rulebook, trajectory, evidence optional). The result holds the
+    grade and ``"issued": null``; review, issue and revocation are separate acts of other users
+    (:mod:`countyzero.services.labels`).
     """
     from countyzero.lifestyle import LabelItem, LabelRules, grade_item
 

@@ -1,10 +1,21 @@
-"""1.5 °C labels on the platform: grade and store, issue (verifiers only), verify publicly by label id.
+"""1.5 °C labels on the platform: apply, review, issue, revoke — by separate users — and verify publicly by label id.
 
-Grading is an assessment of kind ``label`` (:mod:`countyzero.services.engines`). Issuing follows the engine's
-register rules (docs/label-standard.md §7–8: evidence attached, an independent verifier, a certifiable
-footprint) by running the application through :class:`countyzero.lifestyle.LabelRegistry` in memory, and keeps
-the issued label (id, validity, QR payload) in the stored result, which is then *published*: anyone can verify
-it by id, without logging in. Every issue is audited.
+Applying is creating an assessment of kind ``label`` (:mod:`countyzero.services.engines`, graded at once) — by an
+applicant: county_admin, analyst or project_owner; its status is then ``applied``, or ``evidence`` when the
+application carries evidence. Then, each step one transaction with one audit entry:
+
+* **evidence** — the applicant attaches a further document (name and SHA-256) while the application is open;
+* **review** — a verifier records a decision (approve, request changes, reject), a note and a note per criterion
+  of :data:`countyzero.lifestyle.registry.REVIEW_CRITERIA`;
+* **issue** — a verifier issues an approved application: a label id, a validity period and a QR payload; the
+  assessment is then *published*, so anyone can verify the label by id without logging in;
+* **revoke** — a verifier or the county admin revokes an issued label with a public reason; verification then says
+  revoked, with the date and the reason.
+
+The rules are the label register's (:mod:`countyzero.lifestyle.registry`, docs/label-standard.md §7–8): from which
+status a step may be taken, the verifier's independence (neither the applicant named in the application nor the
+user who applied), evidence and a certifiable footprint for an approval, a reason for a revocation. The workflow's
+state lives in the assessment's stored result (``workflow``, ``issued``, ``revoked``) and ``published`` column.
 """
 
 from __future__ import annotations
@@ -16,71 +27,164 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from countyzero.core.errors import InputError
-from countyzero.lifestyle import IssuedLabel, LabelItem, LabelRegistry
+from countyzero.lifestyle import GradeResult, IssuedLabel, LabelRules
+from countyzero.lifestyle.registry import (
+    REVIEW_CRITERIA,
+    check_independent,
+    check_revocation,
+    check_sha256,
+    issued_label,
+    new_label_id,
+    require_step,
+    review_status,
+    valid_until,
+    verification,
+)
 from countyzero.services import assessments, audit
 from countyzero.services.accounts import Principal
 from countyzero.services.errors import NotFoundError, PermissionDeniedError
-from countyzero.store.models import Assessment
+from countyzero.store.models import Assessment, User
 
+KIND = "label"
+REVIEWERS = frozenset({"verifier"})
 ISSUERS = frozenset({"verifier"})
+REVOKERS = frozenset({"verifier", "county_admin"})
 
 
-def create(session: Session, who: Principal, name: str, data: dict[str, Any], *, today: date | None = None
-           ) -> Assessment:
-    """Grade and store a label application; issue it at once when ``data["issue"]`` is true.
+def status(assessment: Assessment) -> str:
+    """The workflow status of a stored label application."""
+    workflow = assessment.result.get("workflow") or {}
+    if workflow.get("status"):
+        return str(workflow["status"])
+    if assessment.result.get("issued"):  # issued before the workflow was stored
+        return "issued"
+    return "evidence" if assessment.input.get("evidence") else "applied"
+
+
+def evidence(assessment: Assessment) -> list[dict[str, Any]]:
+    """Every evidence document: those of the application and those attached since."""
+    workflow = assessment.result.get("workflow") or {}
+    return [*(assessment.input.get("evidence") or []), *(workflow.get("evidence") or [])]
+
+
+def _applicants(session: Session, assessment: Assessment) -> tuple[str, ...]:
+    """The applicant as the application names it and the email of the user who applied."""
+    user = session.get(User, assessment.created_by) if assessment.created_by is not None else None
+    return str(assessment.input.get("applicant") or ""), user.email if user else ""
+
+
+def _own(session: Session, who: Principal, assessment: Assessment) -> None:
+    """The caller's organisation's application, re-read under a row lock (``SELECT … FOR UPDATE`` where the
+    database has it), so two concurrent steps on one application cannot both pass the status check."""
+    if assessment.kind != KIND or assessment.organisation_id != who.organisation_id:
+        raise NotFoundError(f"no label application {assessment.id}")
+    session.refresh(assessment, with_for_update=True)
+
+
+def _role(who: Principal, roles: frozenset[str], step: str) -> None:
+    if who.role not in roles:
+        raise PermissionDeniedError(f"role {who.role} cannot {step} labels ({' or '.join(sorted(roles))} do)")
+
+
+def _change(assessment: Assessment, **updates: Any) -> None:
+    """Store a new workflow state (a new dict, so the JSON column is written)."""
+    workflow = {"status": "applied", "evidence": [], "reviews": [], **(assessment.result.get("workflow") or {})}
+    for key, value in updates.items():
+        workflow[key] = [*workflow[key], value] if key in ("evidence", "reviews") else value
+    assessment.result = {**assessment.result, "workflow": workflow}
+
+
+def add_evidence(session: Session, who: Principal, assessment: Assessment, *, document: str, sha256: str,
+                 today: date) -> None:
+    """Attach a further evidence document to an open application (by its applicants' organisation)."""
+    _own(session, who, assessment)
+    if not assessments.may_create(who.role, KIND):
+        raise PermissionDeniedError(f"role {who.role} cannot add evidence to label applications")
+    if not document.strip():
+        raise InputError("name the evidence document", field="document")
+    check_sha256(sha256)
+    require_step(str(assessment.id), status(assessment), "add evidence")
+    item = {"document": document.strip(), "sha256": sha256.lower(), "added_by": who.email, "on": today.isoformat()}
+    _change(assessment, status="evidence", evidence=item)
+    session.flush()
+    audit.record(session, actor=who.email, organisation_id=who.organisation_id, action="evidence", entity=KIND,
+                 entity_id=assessment.id, payload=item, detail=item["document"])
+
+
+def review(session: Session, who: Principal, assessment: Assessment, *, decision: str, note: str,
+           criteria: dict[str, str] | None = None, today: date) -> dict[str, Any]:
+    """Record a verifier's review: ``decision`` approve, request_changes or reject, a note and notes per criterion.
 
     Raises
     ------
     PermissionDeniedError
-        Issuing by a role other than verifier.
+        Not a verifier.
     InputError
-        Ungradable item, no evidence, verifier not independent of the applicant, footprint not certifiable.
+        Verifier not independent; a step the status does not allow; approval without evidence or of a footprint
+        that is not certifiable; no note for a request for changes or a rejection; an unknown criterion.
     """
-    if data.get("issue") and who.role not in ISSUERS:
-        raise PermissionDeniedError(f"role {who.role} cannot issue labels (verifiers issue)")
-    assessment = assessments.create(session, who, "label", name, data)
-    if data.get("issue"):
-        issue(session, who, assessment, today=today or date.today())
-    return assessment
+    _own(session, who, assessment)
+    _role(who, REVIEWERS, "review")
+    check_independent(who.email, *_applicants(session, assessment))
+    notes = {k: str(v).strip() for k, v in (criteria or {}).items() if str(v).strip()}
+    unknown = sorted(set(notes) - set(REVIEW_CRITERIA))
+    if unknown:
+        raise InputError(f"unknown review criterion {unknown[0]!r}; the criteria are {', '.join(REVIEW_CRITERIA)}",
+                         field=f"criteria.{unknown[0]}")
+    new_status = review_status(str(assessment.id), status(assessment), decision=decision,
+                               grade=GradeResult.model_validate(assessment.result["grade"]),
+                               evidence=len(evidence(assessment)))
+    if decision != "approve" and not note.strip():
+        raise InputError("say what must change, or why the application is rejected", field="note")
+    record = {"verifier": who.email, "decision": decision, "status": new_status, "note": note.strip(),
+              "criteria": notes, "on": today.isoformat()}
+    _change(assessment, status=new_status, reviews=record)
+    session.flush()
+    audit.record(session, actor=who.email, organisation_id=who.organisation_id, action="review", entity=KIND,
+                 entity_id=assessment.id, payload=record, detail=decision)
+    return record
 
 
 def issue(session: Session, who: Principal, assessment: Assessment, *, today: date) -> IssuedLabel:
-    """Issue the label of a stored, graded application (see module docstring)."""
-    if who.role not in ISSUERS:
-        raise PermissionDeniedError(f"role {who.role} cannot issue labels (verifiers issue)")
-    if assessment.kind != "label" or assessment.organisation_id != who.organisation_id:
-        raise NotFoundError(f"no label application {assessment.id}")
-    if assessment.result.get("issued"):
-        raise InputError("this label has been issued already", field="issue")
-    data = assessment.input
-    evidence = data.get("evidence") or []
-    registry = LabelRegistry(":memory:")
-    try:
-        application = registry.apply(LabelItem.model_validate(data["item"]), applicant=data["applicant"],
-                                     year=int(data["year"]), at=today, rulebook=data.get("rulebook"),
-                                     trajectory=data.get("trajectory"))
-        for item in evidence:
-            registry.add_evidence(application, document=item["document"], sha256=item["sha256"],
-                                  actor=data["applicant"], at=today)
-        if not evidence:
-            raise InputError("a label is issued only with evidence attached (docs/label-standard.md §7)",
-                             field="evidence")
-        registry.review(application, verifier=who.email, approve=True, note="approved on the platform", at=today)
-        label = registry.issue(application, actor=who.email, at=today)
-    finally:
-        registry.close()
-    assessment.result = {**assessment.result, "issued": label.model_dump(mode="json"), "issued_by": who.email}
+    """Issue the label of an approved application and publish it (verifiers other than the applicant only)."""
+    _own(session, who, assessment)
+    _role(who, ISSUERS, "issue")
+    check_independent(who.email, *_applicants(session, assessment))
+    require_step(str(assessment.id), status(assessment), "issue")
+    result = assessment.result
+    rules = LabelRules.load(result["rulebook"], result["trajectory"])
+    label = issued_label(application_id=str(assessment.id), label_id=new_label_id(today),
+                         grade=GradeResult.model_validate(result["grade"]), issued_on=today,
+                         until=valid_until(today, rules), rulebook=result["rulebook"])
+    assessment.result = {**result, "issued": label.model_dump(mode="json"), "issued_by": who.email}
+    _change(assessment, status="issued")
     assessment.published = True
     session.flush()
-    audit.record(session, actor=who.email, organisation_id=who.organisation_id, action="issue", entity="label",
+    audit.record(session, actor=who.email, organisation_id=who.organisation_id, action="issue", entity=KIND,
                  entity_id=label.label_id, payload=assessment.result["issued"], detail=str(assessment.id))
     return label
+
+
+def revoke(session: Session, who: Principal, assessment: Assessment, *, reason: str, today: date) -> None:
+    """Revoke an issued label for good, with a public reason (verifiers and the county admin)."""
+    _own(session, who, assessment)
+    _role(who, REVOKERS, "revoke")
+    issued = assessment.result.get("issued") or {}
+    label_id = str(issued.get("label_id") or assessment.id)
+    revoked = assessment.result.get("revoked") or {}
+    check_revocation(label_id, status(assessment), reason=reason, revoked_on=revoked.get("on"))
+    record = {"on": today.isoformat(), "reason": reason.strip(), "by": who.email}
+    assessment.result = {**assessment.result, "revoked": record}
+    _change(assessment, status="revoked")
+    session.flush()
+    audit.record(session, actor=who.email, organisation_id=who.organisation_id, action="revoke", entity=KIND,
+                 entity_id=label_id, payload=record, detail=str(assessment.id))
 
 
 def find_issued(session: Session, label_id: str) -> tuple[IssuedLabel, Assessment]:
     """The published label with this id (any organisation: verification is public)."""
     wanted = label_id.strip()
-    query = select(Assessment).where(Assessment.kind == "label", Assessment.published.is_(True))
+    query = select(Assessment).where(Assessment.kind == KIND, Assessment.published.is_(True))
     for assessment in session.scalars(query):
         issued = assessment.result.get("issued")
         if issued and issued.get("label_id") == wanted:
@@ -89,15 +193,11 @@ def find_issued(session: Session, label_id: str) -> tuple[IssuedLabel, Assessmen
 
 
 def verify(session: Session, label_id: str, *, today: date | None = None) -> dict[str, Any]:
-    """Public answer for a label id: ``valid``, ``status`` (valid, expired, not_yet_valid), message, label."""
-    label, _ = find_issued(session, label_id)
-    today = today or date.today()
-    if today > label.valid_until:
-        status, message = "expired", f"label {label.label_id} expired on {label.valid_until.isoformat()}"
-    elif today < label.issued_on:
-        status, message = "not_yet_valid", f"label {label.label_id} is valid from {label.issued_on.isoformat()}"
-    else:
-        status, message = "valid", (f"label {label.label_id} is valid until {label.valid_until.isoformat()}: "
-                                    f"{label.label_text}")
-    return {"label_id": label.label_id, "valid": status == "valid", "status": status, "message": message,
-            "label": label.model_dump(mode="json")}
+    """Public answer for a label id: ``valid``, ``status`` (valid, expired, not_yet_valid, revoked), message, label
+    and, when revoked, ``revoked`` (date and reason)."""
+    label, assessment = find_issued(session, label_id)
+    revoked = assessment.result.get("revoked") or {}
+    answer = verification(label, status=status(assessment), at=today or date.today(), revoked_on=revoked.get("on"),
+                          reason=revoked.get("reason"))
+    return {**answer.model_dump(mode="json"),
+            "revoked": {"on": revoked["on"], "reason": revoked["reason"]} if revoked else None}

@@ -29,7 +29,7 @@ from countyzero.services.accounts import Principal
 from countyzero.services.errors import AuthenticationError, NotFoundError, PermissionDeniedError
 from countyzero.settings import Settings
 from countyzero.store.db import make_engine, session_factory, upgrade
-from countyzero.web import challenge_routes, engine_routes
+from countyzero.web import challenge_routes, engine_routes, label_routes
 from countyzero.web.i18n import COOKIE, LANGUAGES, pick_language, translate
 
 HERE = Path(__file__).parent
@@ -267,6 +267,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         settings=settings, templates=templates, db=db, api_principal=api_principal, page_principal=page_principal,
         render=render, check_csrf=check_csrf, service_error=service_error, stored=stored, write=_write)
     engine_routes.register(app, kit)
+    label_routes.register(app, kit)
     challenge_routes.register(app, kit)
 
     @app.exception_handler(404)

@@ -1,5 +1,6 @@
 """API routes and pages of the engines beyond the inventory: buildings, finance, credits, roadmap, labels,
-community and farms; PDF reports; the public label verification page.
+community and farms; PDF reports. (The label workflow after the application and the public label verification:
+:mod:`countyzero.web.label_routes`.)
 
 Every engine follows one pattern: ``POST /api/v1/<resource>`` (the input document as JSON) → 201 with the
 stored assessment; ``GET /api/v1/<resource>`` lists the organisation's; ``GET /api/v1/<resource>/{id}`` reads
@@ -7,25 +8,22 @@ one (another organisation's answers 404). Pages: ``/<section>`` lists and upload
 """
 
 
-import hashlib
 import json
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from markupsafe import Markup
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
 from countyzero.core.errors import CountyZeroError, InputError
 from countyzero.core.io import read_document
-from countyzero.services import assessments, labels
+from countyzero.services import assessments
 from countyzero.services.accounts import Principal
 from countyzero.services.engines import plain
 from countyzero.services.errors import NotFoundError
@@ -156,10 +154,7 @@ def register(app: FastAPI, kit: Kit) -> None:
                    session: Annotated[Session, Depends(kit.db)], name: str = "") -> dict[str, Any]:
             label = name or default_name(kind, body)
             try:
-                if kind == "label":
-                    assessment = kit.write(session, lambda: labels.create(session, who, label, body))
-                else:
-                    assessment = kit.write(session, lambda: assessments.create(session, who, kind, label, body))
+                assessment = kit.write(session, lambda: assessments.create(session, who, kind, label, body))
             except CountyZeroError as exc:
                 raise kit.service_error(exc) from None
             return kit.stored(assessment)
@@ -195,24 +190,6 @@ def register(app: FastAPI, kit: Kit) -> None:
             raise kit.service_error(exc) from None
         return _lcax_response(assessment)
 
-    @app.post("/api/v1/labels/{assessment_id}/issue")
-    def api_issue_label(assessment_id: int, who: Annotated[Principal, Depends(kit.api_principal)],
-                        session: Annotated[Session, Depends(kit.db)]) -> dict[str, Any]:
-        try:
-            assessment = assessments.get(session, who, assessment_id, "label")
-            kit.write(session, lambda: labels.issue(session, who, assessment, today=date.today()))
-        except CountyZeroError as exc:
-            raise kit.service_error(exc) from None
-        return kit.stored(assessment)
-
-    @app.get("/api/v1/labels/verify/{label_id}")
-    def api_verify_label(label_id: str, session: Annotated[Session, Depends(kit.db)]) -> dict[str, Any]:
-        """Public: whether a label id is valid (no login)."""
-        try:
-            return labels.verify(session, label_id)
-        except NotFoundError:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, "not found") from None
-
     # pages --------------------------------------------------------------------------------------------
     async def read_file(field: Any, name: str) -> tuple[str, bytes]:
         if not isinstance(field, UploadFile) or not field.filename:
@@ -243,14 +220,6 @@ def register(app: FastAPI, kit: Kit) -> None:
                 data["price"] = str(form.get("price"))
                 if form.get("currency"):
                     data["currency"] = str(form.get("currency"))
-        if section.path == "labels":
-            evidence = form.get("evidence")
-            if isinstance(evidence, UploadFile) and evidence.filename:
-                ev_name, ev = await read_file(evidence, "evidence")
-                data["evidence"] = [*(data.get("evidence") or []),
-                                    {"document": ev_name, "sha256": hashlib.sha256(ev).hexdigest()}]
-            if form.get("issue"):
-                data["issue"] = True
         return data
 
     def section_pages(section: Section) -> None:
@@ -273,10 +242,7 @@ def register(app: FastAPI, kit: Kit) -> None:
                 kit.check_csrf(request, str(form.get("csrf") or ""))
                 data = await page_input(section, form, who)
                 name = str(form.get("name") or "").strip() or default_name(kind, data)
-                if kind == "label":
-                    assessment = kit.write(session, lambda: labels.create(session, who, name, data))
-                else:
-                    assessment = kit.write(session, lambda: assessments.create(session, who, kind, name, data))
+                assessment = kit.write(session, lambda: assessments.create(session, who, kind, name, data))
             except CountyZeroError as exc:
                 code = 403 if isinstance(exc, PermissionError) else 422
                 return kit.render(request, "section.html", who, code=code, section=section,
@@ -343,16 +309,6 @@ def register(app: FastAPI, kit: Kit) -> None:
         html = kit.templates.env.get_template("report_finance.html").render(a=found, r=found.result)
         return _pdf(html, f"finance-{found.id}.pdf")
 
-    @app.get("/verify/{label_id}/certificate.pdf", include_in_schema=False)
-    def label_certificate(label_id: str, session: Annotated[Session, Depends(kit.db)]) -> Response:
-        """Public, like the verification page: the certificate of a published label."""
-        try:
-            answer = labels.verify(session, label_id)
-        except NotFoundError:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, "not found") from None
-        html = kit.templates.env.get_template("report_label.html").render(v=answer, qr=_qr(answer))
-        return _pdf(html, f"{answer['label_id']}.pdf")
-
     @app.get("/inventories/{assessment_id}/report.pdf", include_in_schema=False)
     def inventory_pdf(request: Request, assessment_id: int,
                       who: Annotated[Principal | None, Depends(kit.page_principal)],
@@ -378,42 +334,6 @@ def register(app: FastAPI, kit: Kit) -> None:
             return found
         return _pdf(render_roadmap_html(RoadmapResult.model_validate(found.result)), f"roadmap-{found.id}.pdf")
 
-    @app.post("/labels/{assessment_id}/issue", include_in_schema=False)
-    async def page_issue_label(request: Request, assessment_id: int,
-                               who: Annotated[Principal | None, Depends(kit.page_principal)],
-                               session: Annotated[Session, Depends(kit.db)]) -> Response:
-        form = await request.form()
-        await form.close()
-        kit.check_csrf(request, str(form.get("csrf") or ""))
-        found = owned(request, who, session, assessment_id, "label")
-        if isinstance(found, Response):
-            return found
-        assert who is not None
-        try:
-            kit.write(session, lambda: labels.issue(session, who, found, today=date.today()))
-        except CountyZeroError as exc:
-            session.refresh(found)
-            return kit.render(request, "labels.html", who, code=403 if isinstance(exc, PermissionError) else 422,
-                              section=BY_PATH["labels"], a=found, r=found.result, figures={}, problems=[str(exc)])
-        return RedirectResponse(f"/labels/{found.id}", status.HTTP_303_SEE_OTHER)
-
-    @app.get("/verify", response_class=HTMLResponse, include_in_schema=False)
-    def verify_form(request: Request, who: Annotated[Principal | None, Depends(kit.page_principal)],
-                    label_id: str = "") -> Response:
-        if label_id.strip():
-            return RedirectResponse(f"/verify/{label_id.strip()}", status.HTTP_303_SEE_OTHER)
-        return kit.render(request, "verify.html", who, v=None, label_id="")
-
-    @app.get("/verify/{label_id}", response_class=HTMLResponse, include_in_schema=False)
-    def verify_page(request: Request, label_id: str, who: Annotated[Principal | None, Depends(kit.page_principal)],
-                    session: Annotated[Session, Depends(kit.db)]) -> Response:
-        """Public: anyone (no login) can check a label id and see what the label certifies."""
-        try:
-            answer = labels.verify(session, label_id)
-        except NotFoundError:
-            return kit.render(request, "verify.html", who, code=404, v=None, label_id=label_id, unknown=True)
-        return kit.render(request, "verify.html", who, v=answer, label_id=label_id, qr=_qr(answer))
-
 
 def _figures(kind: str, result: dict[str, Any]) -> dict[str, Any]:
     if kind == "building":
@@ -432,14 +352,6 @@ def _figures(kind: str, result: dict[str, Any]) -> dict[str, Any]:
         return {"sources": charts.bars(list(sources), list(sources.values()), unit="tCO2e",
                                        title="按排放源 By source")}
     return {}
-
-
-def _qr(answer: dict[str, Any]) -> Markup:
-    """The label's QR code as an inline SVG element (made by segno from the label's own payload)."""
-    from countyzero.lifestyle import IssuedLabel
-
-    text = IssuedLabel.model_validate(answer["label"]).qr_svg(scale=3)
-    return Markup(text[text.index("<svg"):])
 
 
 def _lcax_response(assessment: Assessment) -> Response:
