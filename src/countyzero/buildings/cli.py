@@ -7,6 +7,7 @@ element GUID) and field, and exit with status 2; nothing is written then.
 from __future__ import annotations
 
 import json
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -24,6 +25,9 @@ from countyzero.factors.library import FactorLibrary
 
 app = typer.Typer(help="Building whole-life carbon, EN 15978 / GB/T 51366 (建筑全生命周期碳排放).",
                   no_args_is_help=True, add_completion=False)
+epd_app = typer.Typer(help="Product EPDs (ILCD+EPD, LCAx) as factor rows (产品环境声明).", no_args_is_help=True,
+                      add_completion=False)
+app.add_typer(epd_app, name="epd")
 
 
 class MethodChoice(StrEnum):
@@ -136,3 +140,42 @@ def portfolio(
         console.print(table)
     if output is not None:
         typer.echo(f"wrote {output}", err=True)
+
+
+@epd_app.command("import")
+def epd_import(
+    files: Annotated[list[Path], typer.Argument(help="EPD files: ILCD+EPD JSON or LCAx EPD JSON.")],
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the factor rows (CSV) here.")] = None,
+    fmt: Annotated[Format | None, typer.Option("--format", help="json or table (terminal default).")] = None,
+    on: Annotated[str | None, typer.Option("--on", help="Check validity on this date (YYYY-MM-DD; default today).")]
+    = None,
+) -> None:
+    """Turn EPDs into factor rows (GWP per declared unit, module by module) for `--factors`."""
+    from countyzero.buildings.epd import factor_csv, import_epds
+
+    try:
+        try:
+            day = date.fromisoformat(on) if on is not None else None
+        except ValueError:
+            raise CountyZeroError(f"--on {on!r} is not a date (YYYY-MM-DD)") from None
+        imports = import_epds(files, on=day)
+        rows = [row for result in imports for row in result.rows]
+        if out is not None:
+            write_files({out: factor_csv(rows, origin=str(out))})
+    except (CountyZeroError, ValueError, OSError) as exc:
+        raise fail(exc) from None
+    for result in imports:
+        for warning in result.warnings:
+            typer.echo(f"warning: {warning}", err=True)
+    if chosen_format(fmt) is Format.json:
+        typer.echo(json.dumps({"files": [r.to_dict() for r in imports], "out": str(out) if out else None},
+                              ensure_ascii=False, indent=2))
+    else:
+        table = Table(title=f"{len(rows)} factor rows from {len(imports)} EPD(s)")
+        for column in ("id", "value", "unit", "region", "year", "confidence"):
+            table.add_column(column, overflow="fold")
+        for row in rows:
+            table.add_row(row.id, f"{row.value:g}", row.unit, row.region, str(row.year or ""), row.confidence)
+        _console().print(table)
+    if out is not None:
+        typer.echo(f"wrote {out}", err=True)

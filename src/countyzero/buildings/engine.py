@@ -48,6 +48,13 @@ BENCHMARK_SCOPES: dict[str, tuple[str, ...]] = {
 """Which modules each benchmark family (``technology`` column of ``benchmark_limit`` rows) covers."""
 MATERIAL_PARAMETER = "embodied_carbon_a1a3"
 TRANSPORT_PARAMETER = "transport_emission_factor"
+DECLARED_MODULE_PARAMETERS: dict[str, str] = {
+    "c1": "embodied_carbon_c1", "c2": "embodied_carbon_c2", "c3": "embodied_carbon_c3", "c4": "embodied_carbon_c4",
+    "d": "embodied_carbon_d", "biogenic": "biogenic_carbon_a1a3",
+}
+"""Parameters of rows that declare a library material's end of life, module D and biogenic carbon (e.g. rows
+imported from an EPD by :mod:`countyzero.buildings.epd`): they share the activity and factor set of its
+A1–A3 row (``MATERIAL_PARAMETER``)."""
 
 
 @dataclass
@@ -125,6 +132,18 @@ def _material_factor(library: FactorLibrary, item: BOQItem) -> Factor:
     return row
 
 
+def _declared_modules(library: FactorLibrary, row: Factor) -> dict[str, Factor]:
+    """The rows (``DECLARED_MODULE_PARAMETERS``) that declare more modules of the material of A1–A3 row ``row``."""
+    found: dict[str, Factor] = {}
+    for key, parameter in DECLARED_MODULE_PARAMETERS.items():
+        if row.activity in library.activities(parameter):
+            try:
+                found[key] = library.find(parameter, row.activity, gas=row.gas, factor_set=row.factor_set).factor
+            except FactorNotFoundError:
+                continue
+    return found
+
+
 def _transport_factor(library: FactorLibrary, mode: str, item_id: str, field_name: str) -> tuple[float, Factor]:
     try:
         row = library.get(mode)
@@ -188,7 +207,18 @@ def resolve_items(items: Sequence[BOQItem], *, method: str, study_period: int, l
                                                               row.confidence, row.activity)
             out.factor_ids_used.add(row.id)
             k, how = _per_unit(unit, item)
-            if method == "en15978":
+            declared = _declared_modules(library, row)
+            targets = {"c1": out.c[0], "c2": out.c[1], "c3": out.c[2], "c4": out.c[3], "d": arrays["d"],
+                       "biogenic": arrays["biogenic"]}
+            for key, module_row in declared.items():
+                targets[key][i] = module_row.value * _per_unit(module_row.unit, item)[0]
+                out.factor_ids_used.add(module_row.id)
+            if method == "en15978" and declared:
+                missing = [k.upper() for k in ("c1", "c2", "c3", "c4", "d") if k not in declared]
+                notes.append(f"modules {', '.join(k.upper() for k in declared)} declared by the rows of "
+                             f"{row.activity} ({row.factor_set})"
+                             + (f"; {', '.join(missing)} not declared: reported as 0" if missing else ""))
+            elif method == "en15978":
                 notes.append(f"library factor {row.id} covers A1–A3 only: C1–C4 and D reported as 0")
         if how:
             notes.append(how)
