@@ -143,6 +143,8 @@ def test_factor_commands(tmp_path: Path) -> None:
     assert missing.exit_code == 2 and "no factor with id" in missing.output
     listed = runner.invoke(app, ["factors", "list", "--parameter", "ncv", "--format", "csv"])
     assert listed.output.startswith("id,parameter,activity")
+    from countyzero.factors.library import read_factor_rows  # the listing is a factor file that loads back
+    assert len(read_factor_rows(listed.output, "listed.csv")) == listed.output.count("\n") - 1
     found = runner.invoke(app, ["factors", "search", "海南", "--format", "json"])
     assert any(row["activity"] == "CN-HI" for row in json.loads(found.output))
 

@@ -121,7 +121,8 @@ def _emit_factors(rows: list[Factor], fmt: OutputFormat | None, title: str) -> N
         print_json([row.model_dump(mode="json") for row in rows])
     elif fmt is OutputFormat.csv:
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=[*COLUMNS, "origin"], lineterminator="\n")
+        # the columns of a factor file, so the output loads back with --factors (origin is set by the loader)
+        writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n", extrasaction="ignore")
         writer.writeheader()
         for row in rows:
             writer.writerow(row.model_dump(mode="json"))
