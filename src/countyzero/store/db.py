@@ -51,7 +51,11 @@ def storage_fault(exc: BaseException) -> str | None:
 
 def database_name(bind: Engine | Connection) -> str:
     """The database's URL without its password (for messages)."""
-    return bind.engine.url.render_as_string(hide_password=True)
+    url = bind.engine.url
+    if url.get_backend_name() == "sqlite":
+        return f"sqlite:///{url.database}" + (f"?{'&'.join(f'{k}={v}' for k, v in url.query.items())}"
+                                              if url.query else "")
+    return url.render_as_string(hide_password=True)
 
 
 def make_engine(url: str) -> Engine:
