@@ -214,3 +214,7 @@ def test_cli_backup_and_restore(sqlite_url: Url, tmp_path: Path, monkeypatch: py
     assert corrupt.exit_code == 2 and "b.zip:tables/organisation.jsonl" in corrupt.output
     with Session(dispose(make_engine(sqlite_url("target")))) as session:
         assert len(session.scalars(select(Organisation)).all()) == 2
+    monkeypatch.setenv("COUNTYZERO_DATABASE_URL", sqlite_url("missing"))
+    missing = runner.invoke(app, ["db", "backup", str(tmp_path / "m.zip")])
+    assert missing.exit_code == 2 and "missing.db: no such database file" in missing.output
+    assert not (tmp_path / "missing.db").exists() and not (tmp_path / "m.zip").exists()

@@ -136,6 +136,10 @@ def _snapshot(engine: Engine) -> Iterator[Connection]:
 
 def backup(engine: Engine, output: Path) -> dict[str, Any]:
     """Write a backup archive of ``engine``'s database to ``output`` (atomically) and return its manifest."""
+    url = engine.url
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") \
+            and not url.query.get("uri") and not Path(str(url.database)).exists():
+        raise InputError("no such database file", file=database_name(engine))  # connecting would create it
     members: dict[str, bytes] = {}
     with reported_faults(engine), _snapshot(engine) as connection:
         revision = current_revision(connection)
