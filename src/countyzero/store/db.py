@@ -25,8 +25,11 @@ from countyzero.core.errors import CountyZeroError
 # SQLite primary result codes (https://www.sqlite.org/rescode.html) and PostgreSQL SQLSTATEs
 # (https://www.postgresql.org/docs/current/errcodes-appendix.html) of the faults the platform reports as such.
 SQLITE_FAULTS = {13: "full", 8: "read-only", 5: "busy", 6: "busy"}  # SQLITE_FULL, _READONLY, _BUSY, _LOCKED
-POSTGRES_FAULTS = {"53100": "full", "25006": "read-only", "55P03": "busy"}  # disk_full, read_only_sql_transaction,
-#                                                                             lock_not_available
+POSTGRES_FAULTS = {
+    "53100": "full",  # disk_full
+    "25006": "read-only",  # read_only_sql_transaction
+    "55P03": "busy",  # lock_not_available
+}
 FAULT_MESSAGES = {"full": "database is full", "read-only": "database is read-only", "busy": "database is busy"}
 
 
