@@ -332,12 +332,22 @@ def inventory_schema() -> None:
 
 
 # platform ----------------------------------------------------------------------------------------
-def _sessions() -> Any:
+def _engine() -> Any:
     from countyzero.settings import Settings
-    from countyzero.store.db import make_engine, session_factory, upgrade
+    from countyzero.store.db import make_engine
 
-    engine = make_engine(Settings().database_url)
-    upgrade(engine)
+    return make_engine(Settings().database_url)
+
+
+def _sessions() -> Any:
+    from countyzero.store.db import reported_faults, session_factory, upgrade
+
+    engine = _engine()
+    try:
+        with reported_faults(engine):
+            upgrade(engine)
+    except CountyZeroError as exc:
+        raise fail(exc) from None
     return session_factory(engine)
 
 
@@ -362,6 +372,47 @@ def db_upgrade() -> None:
 
     _sessions()
     typer.echo(f"database at head: {Settings().database_url}")
+
+
+@db_app.command("backup")
+def db_backup(
+    output: Annotated[Path, typer.Argument(help="The archive to write (ZIP; replaced atomically if it exists).")],
+) -> None:
+    """Back up the database while it runs (在线备份): one consistent snapshot, checksummed (docs/operations.md)."""
+    from countyzero.store.backup import backup
+
+    try:
+        manifest = backup(_engine(), output)
+    except CountyZeroError as exc:
+        raise fail(exc) from None
+    rows = sum(entry["rows"] for entry in manifest["tables"].values())
+    chain = manifest["audit_chain"] or {"length": 0, "problems": []}
+    typer.echo(f"wrote {output}: {len(manifest['tables'])} tables, {rows} rows, revision {manifest['revision']}, "
+               f"audit chain {chain['length']} entries")
+    for problem in chain["problems"]:
+        typer.echo(f"warning: audit chain of the database backed up: {problem}", err=True)
+
+
+@db_app.command("restore")
+def db_restore(
+    archive: Annotated[Path, typer.Argument(help="An archive written by `countyzero db backup`.")],
+    force: Annotated[bool, typer.Option("--force", help="Replace the contents of a database that has data.")]
+    = False,
+) -> None:
+    """Restore a backup (恢复备份): checksums first, then everything in one transaction, then verified."""
+    from countyzero.store.backup import restore
+    from countyzero.store.db import database_name, head_revision
+
+    engine = _engine()
+    try:
+        manifest = restore(engine, archive, force=force)
+    except CountyZeroError as exc:
+        raise fail(exc) from None
+    rows = sum(entry["rows"] for entry in manifest["tables"].values())
+    typer.echo(f"restored {archive} into {database_name(engine)}: {rows} rows, checksums and audit chain verified")
+    if manifest["revision"] != head_revision():
+        typer.echo(f"the database is at revision {manifest['revision']}; `countyzero db upgrade` brings it to "
+                   f"{head_revision()}")
 
 
 @admin_app.command("create-org")

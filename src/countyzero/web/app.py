@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.security import OAuth2PasswordBearer, OAuth2PasswordRequestForm
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -28,7 +29,14 @@ from countyzero.services import accounts, assessments
 from countyzero.services.accounts import Principal
 from countyzero.services.errors import AuthenticationError, NotFoundError, PermissionDeniedError
 from countyzero.settings import Settings
-from countyzero.store.db import make_engine, session_factory, upgrade
+from countyzero.store.db import (
+    FAULT_MESSAGES,
+    DatabaseUnavailable,
+    make_engine,
+    session_factory,
+    storage_fault,
+    upgrade,
+)
 from countyzero.web import challenge_routes, engine_routes, label_routes
 from countyzero.web.i18n import COOKIE, LANGUAGES, pick_language, translate
 
@@ -275,6 +283,18 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         if request.url.path.startswith("/api/"):
             return JSONResponse({"detail": "not found"}, status_code=404)
         return render(request, "not_found.html", None, code=404)
+
+    @app.exception_handler(DBAPIError)
+    @app.exception_handler(DatabaseUnavailable)
+    def database_fault(request: Request, exc: Exception) -> Response:
+        """A write the database cannot take (full, read-only, busy): 503 saying which; nothing was stored."""
+        reason = exc.reason if isinstance(exc, DatabaseUnavailable) else storage_fault(exc)
+        if reason is None:
+            raise exc
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": FAULT_MESSAGES[reason]}, status_code=status.HTTP_503_SERVICE_UNAVAILABLE)
+        return render(request, "unavailable.html", None, code=status.HTTP_503_SERVICE_UNAVAILABLE,
+                      message=f"db_{reason.replace('-', '_')}")
 
     return app
 
