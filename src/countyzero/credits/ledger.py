@@ -399,6 +399,7 @@ class Ledger:
 
     def __init__(self, where: str | Path | Connection, *, organisation_id: int | None = None) -> None:
         self.organisation_id = organisation_id
+        self._active: Connection | None = None
         self._connection: Connection | None = None
         self._engine: Engine | None = None
         if isinstance(where, Connection):
@@ -434,8 +435,8 @@ class Ledger:
     # --- transactions and the journal ----------------------------------------------------------------------
     @contextmanager
     def _read(self) -> Iterator[Connection]:
-        if self._connection is not None:
-            yield self._connection
+        if self._active is not None or self._connection is not None:
+            yield self._active or self._connection  # type: ignore[misc]
             return
         assert self._engine is not None
         with self._engine.connect() as connection:
@@ -453,9 +454,12 @@ class Ledger:
                 assert self._engine is not None
                 with self._engine.begin() as connection:
                     self._lock(connection)
+                    self._active = connection
                     yield connection
         except IntegrityError as exc:
             raise InputError(f"refused by the ledger: {exc.orig}") from None
+        finally:
+            self._active = None
 
     @staticmethod
     def _lock(connection: Connection) -> None:
@@ -734,6 +738,10 @@ class Ledger:
         """Reconcile the whole ledger (every organisation's): hash chain and head, replay of the journal against
         the stored state, no serial in two places, each retirement matching a retired block, and
         issued = held + retired + cancelled per vintage."""
+        with self._transaction():  # writers wait: one consistent state is read
+            return self._verify()
+
+    def _verify(self) -> VerifyReport:
         problems: list[str] = []
         with self._read() as conn:
             events = conn.execute(select(EVENT).order_by(EVENT.c.seq)).all()

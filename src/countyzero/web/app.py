@@ -29,7 +29,7 @@ from countyzero.services.accounts import Principal
 from countyzero.services.errors import AuthenticationError, NotFoundError, PermissionDeniedError
 from countyzero.settings import Settings
 from countyzero.store.db import make_engine, session_factory, upgrade
-from countyzero.web import challenge_routes, engine_routes
+from countyzero.web import challenge_routes, engine_routes, ledger_routes
 from countyzero.web.i18n import COOKIE, LANGUAGES, pick_language, translate
 
 HERE = Path(__file__).parent
@@ -268,6 +268,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         render=render, check_csrf=check_csrf, service_error=service_error, stored=stored, write=_write)
     engine_routes.register(app, kit)
     challenge_routes.register(app, kit)
+    ledger_routes.register(app, kit)
 
     @app.exception_handler(404)
     def not_found(request: Request, exc: Exception) -> Response:
