@@ -141,9 +141,11 @@ def register(app: FastAPI, kit: Kit) -> None:
     def verification_url(request: Request, certificate_id: str) -> str:
         return f"{str(request.base_url).rstrip('/')}/credits/retirements/{certificate_id}"
 
-    @app.get("/credits/retirements", response_class=HTMLResponse, include_in_schema=False)
+    @app.get("/credits/retirements/", response_class=HTMLResponse, include_in_schema=False)
     def lookup(request: Request, who: Annotated[Principal | None, Depends(kit.page_principal)],
                certificate_id: str = "") -> Response:
+        """Public: the form that looks a certificate up (``/credits/retirements`` itself is a credits estimate's
+        path, ``/credits/{id}``)."""
         if certificate_id.strip():
             return RedirectResponse(f"/credits/retirements/{certificate_id.strip()}", status.HTTP_303_SEE_OTHER)
         return kit.render(request, "retirement.html", who, c=None, certificate_id="")
