@@ -2,7 +2,7 @@
 
 Every command prints JSON with ``--format json`` (the default when the output is not a terminal). Errors print
 one line ``error: …`` naming the file and field, and exit with status 2; ``ledger verify`` exits with 1 when it
-finds a problem.
+finds a problem. ``credits reconcile`` reconciles the platform database's ledger (exit status 1 on a problem).
 """
 
 from __future__ import annotations

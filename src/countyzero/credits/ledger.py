@@ -43,7 +43,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -620,11 +620,12 @@ class Ledger:
 
     def retire(self, account: str, standard: str, project: str, vintage: int, quantity: int | None = None, *,
                beneficiary: str, purpose: str, serials: tuple[int, int] | None = None,
-               at: datetime | None = None) -> Certificate:
+               at: datetime | None = None, retired_on: date | None = None) -> Certificate:
         """Retire credits for a beneficiary and purpose, and return the retirement certificate.
 
         Give ``quantity`` (the account's lowest held serials, which must be contiguous) or an exact serial range
-        ``serials=(first, last)``. A serial already retired is refused, naming its certificate.
+        ``serials=(first, last)``. A serial already retired is refused, naming its certificate. ``retired_on``
+        is the retirement date the certificate states (default: the time of the act, ``at`` or now).
         """
         account = _check_text(account, "account")
         beneficiary, purpose = _check_text(beneficiary, "beneficiary"), _check_text(purpose, "purpose")
@@ -633,9 +634,11 @@ class Ledger:
             raise InputError("give a quantity or a serial range, not both", field="quantity")
         if quantity is not None:
             _check_quantity(quantity)
-        _, seq, _, _ = self._apply("retire", account, key, quantity, serials, at,
-                                   {"beneficiary": beneficiary, "purpose": purpose}, (self.organisation_id, account),
-                                   "retired", certificate=True)
+        extra = {"beneficiary": beneficiary, "purpose": purpose}
+        if retired_on is not None:
+            extra["retired_on"] = retired_on.isoformat()
+        _, seq, _, _ = self._apply("retire", account, key, quantity, serials, at, extra,
+                                   (self.organisation_id, account), "retired", certificate=True)
         return self.certificate(f"RC-{seq:08d}")
 
     def _apply(self, kind: str, account: str, key: Key, quantity: int | None, serials: tuple[int, int] | None,
@@ -658,7 +661,8 @@ class Ledger:
                 conn.execute(insert(RETIREMENT).values(
                     certificate=cert, event_seq=seq, standard=key[0], project=key[1], vintage=key[2],
                     first_serial=lo, last_serial=hi, account=account, organisation_id=self.organisation_id,
-                    beneficiary=extra["beneficiary"], purpose=extra["purpose"], retired_at=when))
+                    beneficiary=extra["beneficiary"], purpose=extra["purpose"],
+                    retired_at=extra.get("retired_on", when)))
             for lo, hi in taken:
                 conn.execute(insert(BLOCK).values(
                     standard=key[0], project=key[1], vintage=key[2], first_serial=lo, last_serial=hi,

@@ -16,7 +16,7 @@ transfer and retire; every role of the organisation reads. Holder accounts are n
 from __future__ import annotations
 
 import math
-from datetime import UTC, date, datetime, time
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -186,7 +186,7 @@ def retire(session: Session, who: Principal, data: dict[str, Any], *, today: dat
     serials = (first, last) if first is not None and last is not None else None
     if quantity is None and serials is None:
         raise InputError("give a quantity or a serial range (first_serial, last_serial)", field="quantity")
-    at = None
+    on = None
     if "date" in fields:
         try:
             on = date.fromisoformat(str(fields["date"]))
@@ -194,11 +194,10 @@ def retire(session: Session, who: Principal, data: dict[str, Any], *, today: dat
             raise InputError(f"date must be an ISO date (YYYY-MM-DD), not {fields['date']!r}", field="date") from None
         if on > (today or date.today()):
             raise InputError(f"the retirement date {on} is in the future", field="date")
-        at = datetime.combine(on, time(), UTC)
     assert standard and project and account and vintage is not None and beneficiary and purpose
     try:
         cert = book(session, who).retire(account, standard, project, vintage, quantity, beneficiary=beneficiary,
-                                         purpose=purpose, serials=serials, at=at)
+                                         purpose=purpose, serials=serials, retired_on=on)
     except InputError as exc:
         if exc.field != "serials":
             raise
