@@ -562,7 +562,9 @@ class Ledger:
                 if b < start or a > end:
                     continue
                 lo, hi = max(a, start), min(b, end)
-                gone = conn.execute(delete(BLOCK).where(BLOCK.c.id == block_id, BLOCK.c.status == "held"))
+                gone = conn.execute(delete(BLOCK).where(  # exactly the block read (ids can be reused)
+                    BLOCK.c.id == block_id, BLOCK.c.status == "held", BLOCK.c.first_serial == a,
+                    BLOCK.c.last_serial == b, *mine))
                 if gone.rowcount != 1:
                     raise InputError("the ledger changed during this operation; try again", field=account_field)
                 for ra, rb in ((a, lo - 1), (hi + 1, b)):
