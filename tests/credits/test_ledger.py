@@ -50,16 +50,18 @@ def test_storage_refuses_edits_and_second_places(tmp_path: Path) -> None:
         led.retire("owner", "ccer", "p", 2025, 10, beneficiary="b", purpose="p")
     conn = sqlite3.connect(path)
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        conn.execute("UPDATE events SET payload = '{}' WHERE seq = 1")
+        conn.execute("UPDATE ledger_event SET payload = '{}' WHERE seq = 1")
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-        conn.execute("DELETE FROM events")
+        conn.execute("DELETE FROM ledger_event")
     with pytest.raises(sqlite3.IntegrityError, match="final"):
-        conn.execute("UPDATE blocks SET status = 'held' WHERE status = 'retired'")
+        conn.execute("UPDATE ledger_block SET status = 'held' WHERE status = 'retired'")
     with pytest.raises(sqlite3.IntegrityError, match="two places"):
-        conn.execute("INSERT INTO blocks (standard, project, vintage, first_serial, last_serial, account, status, "
-                     "event_seq) VALUES ('ccer', 'p', 2025, 5, 5, 'thief', 'held', 1)")
+        conn.execute("INSERT INTO ledger_block (standard, project, vintage, first_serial, last_serial, account, "
+                     "status, event_seq) VALUES ('ccer', 'p', 2025, 5, 5, 'thief', 'held', 1)")
     with pytest.raises(sqlite3.IntegrityError, match="retired only once"):
-        conn.execute("INSERT INTO retirements VALUES ('X', 1, 'ccer', 'p', 2025, 3, 4, 'a', 'b', 'c', 'd')")
+        conn.execute("INSERT INTO ledger_retirement (certificate, event_seq, standard, project, vintage, first_serial, "
+                     "last_serial, account, beneficiary, purpose, retired_at) "
+                     "VALUES ('X', 1, 'ccer', 'p', 2025, 3, 4, 'a', 'b', 'c', 'd')")
     conn.close()
 
 
@@ -70,8 +72,8 @@ def test_verify_detects_tampering(tmp_path: Path) -> None:
         led.transfer("owner", "bank", "ccer", "p", 2025, 40)
         assert led.verify().ok
     conn = sqlite3.connect(path)
-    conn.execute("DROP TRIGGER events_append_only_u")
-    conn.execute("UPDATE events SET payload = replace(payload, '\"bank\"', '\"mallory\"') WHERE seq = 2")
+    conn.execute("DROP TRIGGER ledger_event_append_only_u")
+    conn.execute("UPDATE ledger_event SET payload = replace(payload, '\"bank\"', '\"mallory\"') WHERE seq = 2")
     conn.commit()
     conn.close()
     with Ledger(path) as led:

@@ -2,7 +2,7 @@
 
 Every command prints JSON with ``--format json`` (the default when the output is not a terminal). Errors print
 one line ``error: …`` naming the file and field, and exit with status 2; ``ledger verify`` exits with 1 when it
-finds a problem.
+finds a problem. ``credits reconcile`` reconciles the platform database's ledger (exit status 1 on a problem).
 """
 
 from __future__ import annotations
@@ -316,6 +316,33 @@ def ledger_verify(db: DbOption, format: FormatOption = None) -> None:
     else:
         console = _console()
         console.print(f"{'OK' if report.ok else 'PROBLEMS'}: {report.events} events, head {report.head_hash}")
+        for problem in report.problems:
+            console.print(f"  {problem}")
+    if not report.ok:
+        raise typer.Exit(code=1)
+
+
+@app.command("reconcile")
+def reconcile(format: FormatOption = None) -> None:
+    """Reconcile the platform database's ledger (COUNTYZERO_DATABASE_URL): hash chain, replay, no serial in two
+    places, issued = held + retired + cancelled per vintage; exit status 1 on a problem."""
+    from countyzero.services import ledger as platform_ledger
+    from countyzero.settings import Settings
+    from countyzero.store.db import make_engine, session_factory, upgrade
+
+    try:
+        engine = make_engine(Settings().database_url)
+        upgrade(engine)
+        with session_factory(engine)() as session:
+            report = platform_ledger.reconcile(session)
+        engine.dispose()
+    except CountyZeroError as exc:
+        raise fail(exc) from None
+    if chosen_format(format) is Format.json:
+        print_json(report.to_dict())
+    else:
+        console = _console()
+        console.print(f"{'OK' if report.ok else 'PROBLEMS'}: {report.events} ledger events, head {report.head_hash}")
         for problem in report.problems:
             console.print(f"  {problem}")
     if not report.ok:

@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from countyzero.credits.ledger import METADATA as LEDGER_METADATA
+
 ROLES = ("county_admin", "analyst", "project_owner", "financier", "verifier")
 
 
@@ -77,3 +79,8 @@ class AuditEntry(Base):
     previous_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+# The credit ledger's tables (countyzero.credits.ledger; migration 0002_ledger) are part of the platform schema.
+for _table in LEDGER_METADATA.tables.values():
+    _table.to_metadata(Base.metadata)

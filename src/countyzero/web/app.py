@@ -37,7 +37,7 @@ from countyzero.store.db import (
     storage_fault,
     upgrade,
 )
-from countyzero.web import challenge_routes, engine_routes, label_routes
+from countyzero.web import challenge_routes, engine_routes, label_routes, ledger_routes
 from countyzero.web.i18n import COOKIE, LANGUAGES, pick_language, translate
 
 HERE = Path(__file__).parent
@@ -277,6 +277,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     engine_routes.register(app, kit)
     label_routes.register(app, kit)
     challenge_routes.register(app, kit)
+    ledger_routes.register(app, kit)
 
     @app.exception_handler(404)
     def not_found(request: Request, exc: Exception) -> Response:
