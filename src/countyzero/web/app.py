@@ -29,7 +29,7 @@ from countyzero.services.accounts import Principal
 from countyzero.services.errors import AuthenticationError, NotFoundError, PermissionDeniedError
 from countyzero.settings import Settings
 from countyzero.store.db import make_engine, session_factory, upgrade
-from countyzero.web import challenge_routes, engine_routes
+from countyzero.web import challenge_routes, charts, engine_routes
 from countyzero.web.i18n import COOKIE, LANGUAGES, pick_language, translate
 
 HERE = Path(__file__).parent
@@ -203,16 +203,34 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         request.session.clear()
         return RedirectResponse("/login", status.HTTP_303_SEE_OTHER)
 
+    chart_cache = charts.ChartCache(settings.chart_cache_entries)
+
+    def scenes(assessment: Any) -> Any:
+        return chart_cache.get((assessment.id, assessment.input_sha256, "scenes"),
+                               lambda: engine_routes.scene_figure(assessment.result))
+
+    def dashboard_context(session: Session, who: Principal) -> dict[str, Any]:
+        """The dashboard: latest inventory by scene, latest roadmap (trajectories with targets, peak and net-zero
+        years and their probabilities, wedges, MAC curves), counts; every chart drawn once per stored assessment."""
+        inventories = assessments.listing(session, who, "inventory")
+        latest = inventories[0] if inventories else None
+        roadmap = assessments.latest(session, who, "scenario")
+        kinds = assessments.counts(session, who)
+        return {
+            "inventories": inventories, "latest": latest, "figure": scenes(latest) if latest else None,
+            "roadmap": roadmap,
+            "roadmap_figures": chart_cache.get((roadmap.id, roadmap.input_sha256, "figures"), lambda: (
+                engine_routes.figures(roadmap.kind, roadmap.result))) if roadmap else None,
+            "counts": {sec.path: kinds.get(sec.kind, 0) for sec in engine_routes.SECTIONS},
+            "may_publish": who.role in assessments.PUBLISHERS,
+        }
+
     @app.get("/", response_class=HTMLResponse)
     def dashboard(request: Request, who: Annotated[Principal | None, Depends(page_principal)],
                   session: Annotated[Session, Depends(db)]) -> Response:
         if who is None:
             return RedirectResponse("/login", status.HTTP_303_SEE_OTHER)
-        items = assessments.listing(session, who, "inventory")
-        latest = items[0] if items else None
-        figure = _scene_figure(latest.result) if latest else None
-        counts = {sec.path: assessments.count(session, who, sec.kind) for sec in engine_routes.SECTIONS}
-        return render(request, "dashboard.html", who, inventories=items, latest=latest, figure=figure, counts=counts)
+        return render(request, "dashboard.html", who, **dashboard_context(session, who))
 
     @app.post("/inventories")
     async def upload_inventory(request: Request, who: Annotated[Principal | None, Depends(page_principal)],
@@ -230,9 +248,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
             assessment = _write(session, lambda: assessments.create(
                 session, who, "inventory", name or str(data.get("county", "")), data))
         except CountyZeroError as exc:
-            items = assessments.listing(session, who, "inventory")
-            return render(request, "dashboard.html", who, code=422, inventories=items, latest=None, figure=None,
-                          problems=[str(exc)], counts={})
+            return render(request, "dashboard.html", who, code=422,
+                          **{**dashboard_context(session, who), "problems": [str(exc)]})
         return RedirectResponse(f"/inventories/{assessment.id}", status.HTTP_303_SEE_OTHER)
 
     @app.get("/inventories/{assessment_id}", response_class=HTMLResponse)
@@ -244,8 +261,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
             assessment = assessments.get(session, who, assessment_id, "inventory")
         except NotFoundError:
             return render(request, "not_found.html", who, code=404)
-        return render(request, "inventory.html", who, a=assessment, r=assessment.result,
-                      figure=_scene_figure(assessment.result))
+        return render(request, "inventory.html", who, a=assessment, r=assessment.result, figure=scenes(assessment))
 
     @app.get("/inventories/{assessment_id}/explain/{line_id}", response_class=HTMLResponse)
     def explain_page(request: Request, assessment_id: int, line_id: str,
@@ -265,7 +281,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
 
     kit = engine_routes.Kit(
         settings=settings, templates=templates, db=db, api_principal=api_principal, page_principal=page_principal,
-        render=render, check_csrf=check_csrf, service_error=service_error, stored=stored, write=_write)
+        render=render, check_csrf=check_csrf, service_error=service_error, stored=stored, write=_write,
+        charts=chart_cache)
     engine_routes.register(app, kit)
     challenge_routes.register(app, kit)
 
@@ -302,10 +319,3 @@ def _read_upload(filename: str, content: bytes) -> dict[str, Any]:
         except InputError as exc:
             raise InputError(exc.message, file=filename, row=exc.row, field=exc.field) from None
     return document.data
-
-
-def _scene_figure(result: dict[str, Any]) -> str:
-    """Net emissions by scene as an inline SVG (drawn by the package; no chart assets from elsewhere)."""
-    from countyzero.reports.inventory import scene_chart
-
-    return scene_chart(result["by_scene"])
