@@ -11,7 +11,7 @@ from collections.abc import Callable, Collection
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from countyzero import __version__
 from countyzero.core.errors import InputError
@@ -96,8 +96,12 @@ def get(session: Session, who: Principal, assessment_id: int, kind: str | None =
     return assessment
 
 
-def listing(session: Session, who: Principal, kind: str | None = None) -> list[Assessment]:
+def listing(session: Session, who: Principal, kind: str | None = None, *, light: bool = False) -> list[Assessment]:
+    """The organisation's assessments (of ``kind``), newest first; ``light``: without reading their input and
+    result (loaded only if touched) — for lists that show names and dates."""
     query = select(Assessment).where(Assessment.organisation_id == who.organisation_id)
+    if light:
+        query = query.options(defer(Assessment.input), defer(Assessment.result))
     if kind:
         query = query.where(Assessment.kind == kind)
     return list(session.scalars(query.order_by(Assessment.id.desc())))
@@ -111,8 +115,9 @@ def count(session: Session, who: Principal, kind: str) -> int:
 
 
 def latest(session: Session, who: Principal, kind: str) -> Assessment | None:
-    """The organisation's newest assessment of ``kind`` (one row read)."""
-    query = select(Assessment).where(Assessment.organisation_id == who.organisation_id, Assessment.kind == kind)
+    """The organisation's newest assessment of ``kind`` (one row read; input and result only when touched)."""
+    query = select(Assessment).where(Assessment.organisation_id == who.organisation_id, Assessment.kind == kind) \
+        .options(defer(Assessment.input), defer(Assessment.result))
     return session.scalars(query.order_by(Assessment.id.desc()).limit(1)).first()
 
 

@@ -211,16 +211,24 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
 
     def dashboard_context(session: Session, who: Principal) -> dict[str, Any]:
         """The dashboard: latest inventory by scene, latest roadmap (trajectories with targets, peak and net-zero
-        years and their probabilities, wedges, MAC curves), counts; every chart drawn once per stored assessment."""
-        inventories = assessments.listing(session, who, "inventory")
+        years and their probabilities, wedges, MAC curves), counts. What it shows of a stored (immutable)
+        assessment is computed once (``chart_cache``), so a request reads names and counts, not results."""
+        inventories = assessments.listing(session, who, "inventory", light=True)
         latest = inventories[0] if inventories else None
         roadmap = assessments.latest(session, who, "scenario")
         kinds = assessments.counts(session, who)
         return {
-            "inventories": inventories, "latest": latest, "figure": scenes(latest) if latest else None,
+            "inventories": inventories, "latest": latest,
+            "inventory_view": chart_cache.get((latest.id, latest.input_sha256, "dashboard"), lambda: {
+                "result": {k: latest.result[k] for k in DASHBOARD_INVENTORY}, "figure": scenes(latest)})
+            if latest else None,
             "roadmap": roadmap,
-            "roadmap_figures": chart_cache.get((roadmap.id, roadmap.input_sha256, "figures"), lambda: (
-                engine_routes.figures(roadmap.kind, roadmap.result))) if roadmap else None,
+            "roadmap_view": chart_cache.get((roadmap.id, roadmap.input_sha256, "dashboard"), lambda: {
+                "scenarios": {sid: {k: s.get(k) for k in DASHBOARD_SCENARIO}
+                              for sid, s in roadmap.result["scenarios"].items()},
+                "figures": chart_cache.get((roadmap.id, roadmap.input_sha256, "figures"),
+                                           lambda: engine_routes.figures(roadmap.kind, roadmap.result))})
+            if roadmap else None,
             "counts": {sec.path: kinds.get(sec.kind, 0) for sec in engine_routes.SECTIONS},
             "may_publish": who.role in assessments.PUBLISHERS,
         }
@@ -296,6 +304,10 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
 
 
 T = TypeVar("T")
+DASHBOARD_INVENTORY = ("year", "gross_tco2e", "removals_tco2e", "net_tco2e", "energy_co2_t")
+DASHBOARD_SCENARIO = ("name_en", "name_zh", "peak_year", "net_zero_year", "p_peak_by_target", "p_net_zero_by_target",
+                      "targets")
+"""What the dashboard shows of the latest inventory's result and of each scenario of the latest roadmap."""
 
 
 def _write(session: Session, change: Callable[[], T]) -> T:

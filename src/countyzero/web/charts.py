@@ -29,7 +29,7 @@ class ChartCache:
     def __init__(self, entries: int) -> None:
         self._entries = entries
         self._store: OrderedDict[Hashable, Any] = OrderedDict()
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # a drawing may read another cached figure
 
     def get(self, key: Hashable, draw: Callable[[], T]) -> T:
         with self._lock:
