@@ -195,3 +195,21 @@ def test_page_upload_problems_name_file_row_and_field(roles: tuple[TestClient, A
     refused = upload(client, "finance/appraisals", _files(("baoting-small-hydro.yaml",)))
     assert refused.status_code == 403
     assert stored(sessions) == []
+
+
+def test_a_csv_loan_book_names_its_project_files(roles: tuple[TestClient, Any]) -> None:
+    client, sessions = roles
+    login(client, "financier@baoting.cn")
+    book = (b"id,amount,counterparty_type,product,sector,project,turnover_aligned_share\n"
+            b"hydro,33600000,non_csrd,use_of_proceeds,energy,baoting-small-hydro.yaml,\n"
+            b"utility,50000000,csrd_nfc,general,energy,,0.4\n")
+    files = [("file", ("book.csv", book, "text/csv")), *_files(("baoting-small-hydro.yaml",))]
+    response = upload(client, "finance/portfolios", files)
+    assert response.status_code == 303, response.text
+    (item,) = stored(sessions)
+    assert item.result["ratios"]["eu"]["turnover_based_ratio"] == pytest.approx(0.4 * 50_000_000 / 83_600_000)
+    assert item.result["projects"]["hydro"]["eu"] == "eligible_not_aligned"
+    bad = upload(client, "finance/portfolios", [("file", ("book.csv", book.replace(b"33600000", b"lots"), "text/csv")),
+                                                *_files(("baoting-small-hydro.yaml",))])
+    assert bad.status_code == 422 and "hydro" in bad.text and "amount" in bad.text
+    assert len(stored(sessions)) == 1
