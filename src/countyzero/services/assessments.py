@@ -107,13 +107,6 @@ def listing(session: Session, who: Principal, kind: str | None = None, *, light:
     return list(session.scalars(query.order_by(Assessment.id.desc())))
 
 
-def count(session: Session, who: Principal, kind: str) -> int:
-    """How many assessments of ``kind`` the caller's organisation has."""
-    query = select(func.count()).select_from(Assessment).where(
-        Assessment.organisation_id == who.organisation_id, Assessment.kind == kind)
-    return int(session.scalar(query) or 0)
-
-
 def latest(session: Session, who: Principal, kind: str) -> Assessment | None:
     """The organisation's newest assessment of ``kind`` (one row read; input and result only when touched)."""
     query = select(Assessment).where(Assessment.organisation_id == who.organisation_id, Assessment.kind == kind) \

@@ -206,8 +206,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     chart_cache = charts.ChartCache(settings.chart_cache_entries)
 
     def scenes(assessment: Any) -> Any:
-        return chart_cache.get((assessment.id, assessment.input_sha256, "scenes"),
-                               lambda: engine_routes.scene_figure(assessment.result))
+        return engine_routes.scene_figure(chart_cache, assessment)
 
     def dashboard_context(session: Session, who: Principal) -> dict[str, Any]:
         """The dashboard: latest inventory by scene, latest roadmap (trajectories with targets, peak and net-zero

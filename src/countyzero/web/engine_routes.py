@@ -493,8 +493,7 @@ def register(app: FastAPI, kit: Kit) -> None:
         if section == "inventories":
             return kit.render(request, "public_item.html", who, page="inventory.html", a=found, r=found.result,
                               public=True, organisation=organisation,
-                              figure=kit.charts.get((found.id, found.input_sha256, "scenes"),
-                                                    lambda: scene_figure(found.result)))
+                              figure=scene_figure(kit.charts, found))
         return kit.render(request, "public_item.html", who, page=BY_PATH[section].page, section=BY_PATH[section],
                           a=found, r=found.result, figures=figures_of(found), public=True, organisation=organisation)
 
@@ -606,11 +605,14 @@ def _whole(text: str, field: str) -> int:
     return int(text)
 
 
-def scene_figure(result: dict[str, Any]) -> Markup:
-    """An inventory's net emissions by scene as an inline SVG (the inventory report's own chart)."""
+def scene_figure(cache: charts.ChartCache, inventory: Assessment) -> Markup:
+    """A stored inventory's net emissions by scene as an inline SVG (the inventory report's own chart), drawn
+    once."""
     from countyzero.reports.inventory import scene_chart
 
-    return scene_chart(result["by_scene"])
+    figure: Markup = cache.get((inventory.id, inventory.input_sha256, "scenes"),
+                               lambda: scene_chart(inventory.result["by_scene"]))
+    return figure
 
 
 def _qr(answer: dict[str, Any]) -> Markup:
