@@ -464,7 +464,7 @@ def register(app: FastAPI, kit: Kit) -> None:
         except NotFoundError:
             return kit.render(request, "not_found.html", who, code=404)
         except CountyZeroError as exc:
-            return kit.render(request, "not_found.html", who, code=403, problems=[str(exc)])
+            raise kit.service_error(exc) from None
         back = str(form.get("next") or "")
         return RedirectResponse(back if back.startswith("/") and not back.startswith("//") else page_of(found),
                                 status.HTTP_303_SEE_OTHER)
