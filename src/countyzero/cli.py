@@ -453,30 +453,78 @@ DEMO_USERS = (("admin@baoting.demo", "county_admin"), ("analyst@baoting.demo", "
               ("bank@baoting.demo", "financier"))
 
 
+DEMO_FOLDER = Path(__file__).resolve().parents[2] / "examples" / "baoting"
+DEMO_PUBLISHED = ("inventory", "scenario")
+"""The demo's kinds published for public visitors (the county's inventory and roadmap)."""
+
+
+def demo_items(draws: int | None) -> list[tuple[str, str, dict[str, Any]]]:
+    """(kind, name, input) of every demo assessment, read from ``examples/baoting`` (one per platform page)."""
+    from countyzero.core.io import read_document
+    from countyzero.services.engines import plain
+    from countyzero.web.engine_routes import BY_PATH, finance_bundle, roadmap_bundle
+
+    def read(relative: str, rows: str = "rows") -> dict[str, Any]:
+        data: dict[str, Any] = plain(read_document(DEMO_FOLDER / relative, rows).data)
+        return data
+
+    county = {name: read(name, "scenarios") for name in (
+        "roadmap.yaml", "inventory-2022.yaml", "scenarios/reference.yaml", "scenarios/hainan-policy.yaml",
+        "scenarios/net-zero-2040.yaml")}
+    roadmap = roadmap_bundle(county) | ({"draws": draws} if draws is not None else {})
+    finance_files = {name: read(f"finance/{name}", "loans" if name == "portfolio.yaml" else "rows") for name in (
+        "portfolio.yaml", "baoting-small-hydro.yaml", "baoting-rooftop-pv.yaml", "jiamao-health-park.yaml",
+        "jiamao-buildings-result.json")}
+    return [
+        ("inventory", "保亭 Baoting 2022", read("inventory-2022.yaml", "activities")),
+        ("scenario", "保亭 Baoting roadmap", roadmap),
+        ("building", "加茂卫生院 Jiamao clinic", read("buildings/clinic_boq.yaml", "items")),
+        ("finance", "保亭屋顶光伏 Baoting rooftop PV", read("finance/baoting-rooftop-pv.yaml")),
+        ("finance_portfolio", "海口银行贷款组合 Haikou bank loan book",
+         finance_bundle(BY_PATH["finance/portfolios"], finance_files)),
+        ("appraisal", "保亭小水电 Baoting small hydro", read("finance/baoting-small-hydro.yaml")),
+        ("credits", "阔叶林造林碳汇 Broadleaf afforestation (CCER)",
+         {"standard": "ccer", "project": read("credits/broadleaf-arr.yaml", "monitoring"), "price": "cn-central"}),
+        ("community", "示范村 Demo village 2025", read("community/village-2025.yaml", "households")),
+        ("farm", "示范农场 Demo farm 2025", read("farms/demo-farm-2025.yaml", "fields")),
+    ]
+
+
 @app.command("demo-load")
 def demo_load(
     password: Annotated[str, typer.Option(help="Password given to the demo users (demo only; never in production).")]
     = "baoting-demo-2040",
+    draws: Annotated[int | None, typer.Option(help="Monte Carlo draws of the demo roadmap (default: the "
+                                                   "roadmap's own).", min=0)] = None,
 ) -> None:
-    """Load the Baoting demo organisation, users and inventory into the database (once; skipped if present)."""
+    """Load the Baoting demo organisation, users and one assessment per platform page from examples/baoting
+    (inventory, roadmap, building, finance screening, loan book, appraisal, forest credits, community, farm);
+    publish the inventory and the roadmap. Items already loaded are skipped; all or nothing."""
     from sqlalchemy import select
 
-    from countyzero.inventory.reader import read_inventory
     from countyzero.services import accounts, assessments
     from countyzero.store.db import transaction
-    from countyzero.store.models import Organisation
+    from countyzero.store.models import Assessment, Organisation, User
 
-    example = Path(__file__).resolve().parents[2] / "examples" / "baoting" / "inventory-2022.yaml"
     try:
+        items = demo_items(draws)
         with transaction(_sessions()) as session:
             if session.scalars(select(Organisation).where(Organisation.name == DEMO_ORG)).first() is None:
                 accounts.create_organisation(session, DEMO_ORG, actor="demo-load")
                 for email, role in DEMO_USERS:
                     accounts.create_user(session, email, password, organisation=DEMO_ORG, role=role,
                                          actor="demo-load")
-                who = accounts.authenticate(session, DEMO_USERS[1][0], password)
-                _, document = read_inventory(example)
-                assessments.create(session, who, "inventory", "保亭 Baoting 2022", document.data)
+            admin = session.scalars(select(User).where(User.email == DEMO_USERS[0][0])).one()
+            who = accounts.principal_by_id(session, admin.id)
+            loaded = {(a.kind, a.name) for a in session.scalars(
+                select(Assessment).where(Assessment.organisation_id == who.organisation_id))}
+            for kind, name, data in items:
+                if (kind, name) in loaded:
+                    continue
+                assessment = assessments.create(session, who, kind, name, data)
+                if kind in DEMO_PUBLISHED:
+                    assessments.publish(session, who, assessment, True)
+                typer.echo(f"loaded {kind}: {name}")
     except CountyZeroError as exc:
         raise fail(exc) from None
     typer.echo("Demo organisation: " + DEMO_ORG)

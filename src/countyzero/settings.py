@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     token_minutes: int = Field(default=8 * 60, gt=0, description="lifetime of API bearer tokens")
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
     login_delay_seconds: float = Field(default=0.5, ge=0, description="delay after a failed login")
+    chart_cache_entries: int = Field(default=128, gt=0, description="pages' charts of stored assessments kept "
+                                     "drawn (web.charts.ChartCache; ≈ 0.1–0.4 MB of SVG each)")
 
     @model_validator(mode="after")
     def _no_default_secret_in_production(self) -> Settings:

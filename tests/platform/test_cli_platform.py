@@ -39,10 +39,18 @@ def test_admin_commands_and_audit(database: str) -> None:
 
 
 def test_demo_load_is_idempotent_and_tampering_is_detected(database: str) -> None:
-    first = runner.invoke(app, ["demo-load"])
+    first = runner.invoke(app, ["demo-load", "--draws", "0"])
     assert first.exit_code == 0, first.output
-    assert runner.invoke(app, ["demo-load"]).exit_code == 0
-    assert "intact: 5 entries" in runner.invoke(app, ["audit", "verify"]).output
+    assert runner.invoke(app, ["demo-load", "--draws", "0"]).exit_code == 0
+    # organisation, 3 users, one assessment per page (9), inventory and roadmap published (2)
+    assert "intact: 15 entries" in runner.invoke(app, ["audit", "verify"]).output
+    engine = make_engine(database)
+    with engine.connect() as connection:
+        rows = dict(connection.execute(text("SELECT kind, published FROM assessment")).all())
+    engine.dispose()
+    assert set(rows) == {"inventory", "scenario", "building", "finance", "finance_portfolio", "appraisal", "credits",
+                         "community", "farm"}
+    assert {kind for kind, published in rows.items() if published} == {"inventory", "scenario"}
     engine = make_engine(database)
     with engine.begin() as connection:
         connection.execute(text("DELETE FROM audit_entry WHERE sequence = 2"))

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
@@ -18,10 +17,9 @@ from countyzero.console import chosen_format, console, fail
 from countyzero.core.errors import CountyZeroError, InputError
 from countyzero.core.io import read_document
 from countyzero.finance.appraisal import appraise_project
-from countyzero.finance.kpi import Exposure, loan_book_ratios
-from countyzero.finance.portfolio import changes, read_table, screen_table, status_counts
+from countyzero.finance.portfolio import loan_book, read_table, screen_table, status_counts
 from countyzero.finance.reader import read_project
-from countyzero.finance.rulebook import FRAMEWORKS, Framework, load_rulebooks
+from countyzero.finance.rulebook import Framework, load_rulebooks
 from countyzero.finance.screening import screen_project
 
 app = typer.Typer(help="Sustainable finance (可持续金融): taxonomy screening, portfolio ratios, appraisal.",
@@ -153,37 +151,20 @@ def portfolio(
                       "by_status": status_counts(codes, None if amounts is None else amounts.astype(float))}
         else:
             document = read_document(file, "loans")
-            loans = document.data.get("loans")
-            if not isinstance(loans, list) or not loans:
-                raise InputError("a portfolio needs a non-empty 'loans' list", file=str(file), field="loans")
-            exposures, screened = [], {}
-            for index, loan in enumerate(loans):
-                row = document.row_label(index)
-                if not isinstance(loan, dict):
-                    raise InputError("each loan must be a mapping", file=str(file), row=row)
-                loan = dict(loan)
-                project_path = loan.pop("project", None)
-                statuses: dict[str, str] = {}
-                if project_path:
-                    result = _screen_file(file.parent / project_path, FrameworkChoice.all, when, rulebooks)
-                    screened[str(loan.get("id", index))] = result
-                    statuses = {fw: r["status"] for fw, r in result["frameworks"].items()}
-                try:
-                    exposures.append(Exposure.model_validate({**loan, "statuses": statuses}))
-                except ValidationError as exc:
-                    error = exc.errors()[0]
-                    raise InputError(error["msg"], file=str(file), row=row,
-                                     field=".".join(map(str, error["loc"]))) from None
-            output = {"date": when.isoformat(), "ratios": loan_book_ratios(exposures, FRAMEWORKS),
-                      "projects": {pid: {fw: r["status"] for fw, r in res["frameworks"].items()}
-                                   for pid, res in screened.items()},
-                      "screenings": screened}
+            old = None
             if baseline is not None:
                 try:
-                    old = json.loads(baseline.read_text("utf-8"))
-                except (OSError, json.JSONDecodeError) as exc:
+                    old = json.loads(baseline.read_text("utf-8")).get("screenings", {})
+                except (OSError, json.JSONDecodeError, AttributeError) as exc:
                     raise InputError(f"cannot read baseline: {exc}", file=str(baseline)) from None
-                output["changes"] = changes(old.get("screenings", {}), screened)
+            try:
+                book = loan_book(document.data.get("loans"),
+                                 lambda project, row: _screen_file(file.parent / str(project), FrameworkChoice.all,
+                                                                   when, rulebooks),
+                                 document.row_label, baseline=old)
+            except InputError as exc:
+                raise exc.located(file=str(file)) from None
+            output = {"date": when.isoformat(), **book}
     except CountyZeroError as exc:
         raise fail(exc) from None
     if chosen_format(fmt) is Format.json:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from countyzero.core.errors import InputError
-from countyzero.finance.guidance import Guidance, default_guidance
+from countyzero.finance.guidance import Guidance, KpiRules, default_guidance
 
 ActivityStatus = Literal["aligned", "eligible_not_aligned", "incomplete", "not_eligible", "not_assessed"]
 
@@ -127,4 +127,34 @@ def loan_book_ratios(exposures: Sequence[Exposure], frameworks: Sequence[str] = 
             sectors[e.sector] = sectors.get(e.sector, 0.0) + numerator(e, fw, "turnover", False)
         entry["by_sector_turnover_based"] = {k: v / denominator for k, v in sorted(sectors.items())}
         result[fw] = entry
+    result["exposures"] = [_treatment(e, frameworks, rules, numerator) for e in exposures]
     return result
+
+
+def _treatment(e: Exposure, frameworks: Sequence[str], rules: KpiRules,
+               numerator: Callable[[Exposure, str, str, bool], float]) -> dict[str, object]:
+    """Whether an exposure counts, in which ratio and why (the rule of :func:`loan_book_ratios` it falls under)."""
+    if e.counterparty_type in rules.gar_excluded:
+        why = f"{e.counterparty_type}: excluded from numerator and denominator"
+        treatment = "excluded"
+    elif e.counterparty_type in rules.gar_denominator_only:
+        why = f"{e.counterparty_type}: EU GAR denominator only"
+        if e.product == "use_of_proceeds" and e.counterparty_type == "non_csrd":
+            why += "; BTAR-style ratio and CGT/China ratios count it when its project is aligned"
+        treatment = "denominator_only"
+    elif e.product == "use_of_proceeds":
+        why = "use of proceeds: counts in full where the financed project is aligned"
+        treatment = "covered"
+    elif e.counterparty_type in ("csrd_nfc", "csrd_fc"):
+        why = (f"general purpose to a CSRD undertaking: × its aligned share (turnover "
+               f"{e.turnover_aligned_share or 0:.0%}, CapEx {e.capex_aligned_share or 0:.0%}) under EU")
+        treatment = "covered"
+    else:
+        why = f"general purpose to {e.counterparty_type}: in the denominator, no aligned share to count"
+        treatment = "covered"
+    covered = treatment != "excluded"
+    return {"id": e.id, "amount": e.amount, "counterparty_type": e.counterparty_type, "product": e.product,
+            "sector": e.sector, "statuses": e.statuses, "treatment": treatment, "why": why,
+            "in_denominator": covered,
+            "numerator_turnover_based": {fw: numerator(e, fw, "turnover", False) if covered else 0.0
+                                         for fw in frameworks}}

@@ -10,7 +10,7 @@ evaluated once per group with :mod:`countyzero.finance.criteria` — the same co
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -18,10 +18,19 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from pydantic import ValidationError
 
 from countyzero.core.errors import InputError
 from countyzero.finance.criteria import NOT_ELIGIBLE, STATUSES, CodeArray, FloatArray, evaluate_activity
-from countyzero.finance.rulebook import QUALITY_RANK, Framework, Rulebook, default_rulebooks, metric_catalogue
+from countyzero.finance.kpi import Exposure, loan_book_ratios
+from countyzero.finance.rulebook import (
+    FRAMEWORKS,
+    QUALITY_RANK,
+    Framework,
+    Rulebook,
+    default_rulebooks,
+    metric_catalogue,
+)
 
 
 def read_table(path: str | Path) -> pa.Table:
@@ -145,3 +154,46 @@ def changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[dict[str, An
                                          "criteria": moved}
                 out.append(entry)
     return out
+
+
+def loan_book(loans: Any, screen: Callable[[Any, str | int], dict[str, Any]],
+              row_label: Callable[[int], str | int], *, baseline: Mapping[str, Any] | None = None,
+              frameworks: Sequence[str] = FRAMEWORKS) -> dict[str, Any]:
+    """GAR-style ratios of a loan book (:func:`countyzero.finance.kpi.loan_book_ratios`) with every financed
+    project screened, and — given an earlier output's ``screenings`` — what changed and why (:func:`changes`).
+
+    ``loans``: a list of mappings (``id``, ``amount``, ``counterparty_type``, ``product``, ``sector``, optional
+    ``project``, ``turnover_aligned_share``, ``capex_aligned_share``); ``screen(project, row)`` screens a loan's
+    ``project`` entry (a file name for the CLI, an uploaded document on the platform) under every framework.
+
+    Raises
+    ------
+    InputError
+        Naming the row (``row_label(index)``) and field of the first bad loan.
+    """
+    if not isinstance(loans, list) or not loans:
+        raise InputError("a portfolio needs a non-empty 'loans' list", field="loans")
+    exposures, screened = [], {}
+    for index, loan in enumerate(loans):
+        row = row_label(index)
+        if not isinstance(loan, dict):
+            raise InputError("each loan must be a mapping", row=row)
+        loan = dict(loan)
+        project = loan.pop("project", None)
+        statuses: dict[str, str] = {}
+        if project:
+            result = screen(project, row)
+            screened[str(loan.get("id", index))] = result
+            statuses = {fw: r["status"] for fw, r in result["frameworks"].items()}
+        try:
+            exposures.append(Exposure.model_validate({**loan, "statuses": statuses}))
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            raise InputError(error["msg"], row=row, field=".".join(map(str, error["loc"]))) from None
+    output: dict[str, Any] = {
+        "ratios": loan_book_ratios(exposures, frameworks),
+        "projects": {pid: {fw: r["status"] for fw, r in res["frameworks"].items()} for pid, res in screened.items()},
+        "screenings": screened}
+    if baseline is not None:
+        output["changes"] = changes(baseline, screened)
+    return output

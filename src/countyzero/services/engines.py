@@ -62,17 +62,121 @@ def building(data: dict[str, Any]) -> dict[str, Any]:
 
 
 # finance -----------------------------------------------------------------------------------------------
-def finance(data: dict[str, Any]) -> dict[str, Any]:
-    """Criterion-by-criterion screening of a project file (``countyzero.finance.screening.screen_project``).
+PROJECT_EXTRA = ("rows", "files")
+"""Keys of an uploaded project document that are not the project file: table rows of the reader, and the
+linked results (``files``: ``{"name.json": {…}}``) that ``links:`` may name."""
 
-    Linked files (``link:`` paths) cannot be resolved for an uploaded document; the engine reports them.
-    """
+
+def _linked_files(data: dict[str, Any], folder: Path) -> None:
+    """Write the uploaded linked results (``files``) into ``folder``: ``links:`` resolve only there, never
+    against the server's own files."""
+    files = data.get("files") or {}
+    if not isinstance(files, dict):
+        raise InputError("files must map a file name to a JSON object", field="files")
+    for name, content in files.items():
+        if Path(name).name != name or name.startswith(".") or not isinstance(content, dict):
+            raise InputError("each linked file is a plain file name with a JSON object", field=f"files.{name}")
+        (folder / name).write_text(json.dumps(content, ensure_ascii=False), encoding="utf-8")
+
+
+def _screen(data: Any, folder: Path, files: dict[str, Any], prefix: str = "", on: date | None = None,
+            row: str | int | None = None) -> tuple[Any, dict[str, Any]]:
+    """A project document validated and screened under every framework (``screen_project``); its ``links``
+    must name files uploaded with it (``files``). Errors name ``row`` and ``prefix`` + field."""
     from countyzero.finance.model import ProjectFile
     from countyzero.finance.screening import screen_project
 
-    project = validate(ProjectFile, {k: v for k, v in data.items() if k != "rows"})
-    result: dict[str, Any] = plain(screen_project(project, input_sha256=sha256_of(data)))
-    return result
+    if not isinstance(data, dict):
+        raise InputError("give the project file as an object", row=row, field=prefix.rstrip(".") or None)
+    body = {k: v for k, v in data.items() if k not in PROJECT_EXTRA}
+    try:
+        project = validate(ProjectFile, body, prefix=prefix)
+        for link in ("buildings_result", "credits_result"):
+            name = getattr(project.links, link)
+            if name is not None and name not in files:
+                raise InputError(f"upload the linked result {name!r} with the project", field=f"{prefix}links.{link}")
+        result = screen_project(project, on=on, base_dir=folder, input_sha256=sha256_of(data))
+    except InputError as exc:
+        field = exc.field or ""
+        field = field if field.startswith(prefix) else prefix + field
+        raise InputError(exc.message.replace(str(folder) + "/", ""), row=row if row is not None else exc.row,
+                         field=field.rstrip(".") or None) from None
+    screened: dict[str, Any] = _relative(plain(result), (str(folder) + "/",))
+    return project, screened
+
+
+def finance(data: dict[str, Any]) -> dict[str, Any]:
+    """Criterion-by-criterion screening of a project file (``countyzero.finance.screening.screen_project``).
+
+    Linked results (``links:``) must be uploaded with the project as ``files: {"name.json": {…}}``.
+    """
+    if not isinstance(data, dict):
+        raise InputError("the input must be a JSON object")
+    with tempfile.TemporaryDirectory(prefix="countyzero-finance-") as folder:
+        _linked_files(data, Path(folder))
+        return _screen(data, Path(folder), data.get("files") or {})[1]
+
+
+def _date(value: Any, field: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise InputError(f"not a date (YYYY-MM-DD): {value!r}", field=field) from None
+
+
+def finance_portfolio(data: dict[str, Any]) -> dict[str, Any]:
+    """A loan book's GAR-style ratios by framework and sector (``countyzero.finance.portfolio.loan_book``).
+
+    Input: ``{"loans": [{"id", "amount", "counterparty_type", "product", "sector", "project": {…project
+    file…}, "turnover_aligned_share", "capex_aligned_share"}, …], "files": {"name.json": {…}}, "date":
+    "YYYY-MM-DD", "baseline": {…an earlier result's "screenings"…}}`` (files, date, baseline optional; without a
+    date each project is screened on its own assessment date). Errors name the loan (``row``) and field.
+    """
+    from countyzero.finance.portfolio import loan_book
+
+    if not isinstance(data, dict):
+        raise InputError("the input must be a JSON object")
+    unknown = sorted(set(data) - {"loans", "files", "date", "baseline", "baseline_id"})
+    if unknown:
+        raise InputError(f"unknown field(s) {', '.join(unknown)}", field=unknown[0])
+    on = _date(data.get("date"), "date")
+    baseline = data.get("baseline")
+    if baseline is not None and not (isinstance(baseline, dict) and all(
+            isinstance(v, dict) and isinstance(v.get("frameworks"), dict) for v in baseline.values())):
+        raise InputError("baseline must be an earlier portfolio result's screenings", field="baseline")
+    loans = data.get("loans")
+
+    def row_label(index: int) -> str:
+        item = loans[index] if isinstance(loans, list) else None
+        return str(item["id"]) if isinstance(item, dict) and item.get("id") else f"loans #{index + 1}"
+
+    with tempfile.TemporaryDirectory(prefix="countyzero-portfolio-") as folder:
+        _linked_files(data, Path(folder))
+        files = data.get("files") or {}
+        book = loan_book(loans, lambda project, row: _screen(project, Path(folder), files, "project.", on, row)[1],
+                         row_label, baseline=baseline)
+    return {"date": on.isoformat() if on else None, **book}
+
+
+def appraisal(data: dict[str, Any]) -> dict[str, Any]:
+    """Financing appraisal of a project file: its screening, cash flows, NPV, IRR, DSCR, LCOE, non-financial
+    results, instruments and incentives (``countyzero.finance.appraisal.appraise_project``).
+
+    Input: a project file with a ``finance`` section (+ ``files`` for its linked results, ``date``)."""
+    from countyzero.finance.appraisal import appraise_project
+
+    if not isinstance(data, dict):
+        raise InputError("the input must be a JSON object")
+    on = _date(data.get("date"), "date")
+    with tempfile.TemporaryDirectory(prefix="countyzero-appraisal-") as folder:
+        _linked_files(data, Path(folder))
+        project, screening = _screen({k: v for k, v in data.items() if k != "date"}, Path(folder),
+                                     data.get("files") or {}, on=on)
+        result = appraise_project(project, screening)
+    return {"project": screening["project"], "screening": screening, "appraisal": plain(result),
+            "provenance": screening["provenance"]}
 
 
 # credits -----------------------------------------------------------------------------------------------

@@ -37,7 +37,7 @@ from countyzero.store.db import (
     storage_fault,
     upgrade,
 )
-from countyzero.web import challenge_routes, engine_routes, label_routes, ledger_routes
+from countyzero.web import challenge_routes, charts, engine_routes, label_routes, ledger_routes
 from countyzero.web.i18n import COOKIE, LANGUAGES, pick_language, translate
 
 HERE = Path(__file__).parent
@@ -211,16 +211,41 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         request.session.clear()
         return RedirectResponse("/login", status.HTTP_303_SEE_OTHER)
 
+    chart_cache = charts.ChartCache(settings.chart_cache_entries)
+
+    def scenes(assessment: Any) -> Any:
+        return engine_routes.scene_figure(chart_cache, assessment)
+
+    def dashboard_context(session: Session, who: Principal) -> dict[str, Any]:
+        """The dashboard: latest inventory by scene, latest roadmap (trajectories with targets, peak and net-zero
+        years and their probabilities, wedges, MAC curves), counts. What it shows of a stored (immutable)
+        assessment is computed once (``chart_cache``), so a request reads names and counts, not results."""
+        inventories = assessments.listing(session, who, "inventory", light=True)
+        latest = inventories[0] if inventories else None
+        roadmap = assessments.latest(session, who, "scenario")
+        kinds = assessments.counts(session, who)
+        return {
+            "inventories": inventories, "latest": latest,
+            "inventory_view": chart_cache.get((latest.id, latest.input_sha256, "dashboard"), lambda: {
+                "result": {k: latest.result[k] for k in DASHBOARD_INVENTORY}, "figure": scenes(latest)})
+            if latest else None,
+            "roadmap": roadmap,
+            "roadmap_view": chart_cache.get((roadmap.id, roadmap.input_sha256, "dashboard"), lambda: {
+                "scenarios": {sid: {k: s.get(k) for k in DASHBOARD_SCENARIO}
+                              for sid, s in roadmap.result["scenarios"].items()},
+                "figures": chart_cache.get((roadmap.id, roadmap.input_sha256, "figures"),
+                                           lambda: engine_routes.figures(roadmap.kind, roadmap.result))})
+            if roadmap else None,
+            "counts": {sec.path: kinds.get(sec.kind, 0) for sec in engine_routes.SECTIONS},
+            "may_publish": who.role in assessments.PUBLISHERS,
+        }
+
     @app.get("/", response_class=HTMLResponse)
     def dashboard(request: Request, who: Annotated[Principal | None, Depends(page_principal)],
                   session: Annotated[Session, Depends(db)]) -> Response:
         if who is None:
             return RedirectResponse("/login", status.HTTP_303_SEE_OTHER)
-        items = assessments.listing(session, who, "inventory")
-        latest = items[0] if items else None
-        figure = _scene_figure(latest.result) if latest else None
-        counts = {sec.path: assessments.count(session, who, sec.kind) for sec in engine_routes.SECTIONS}
-        return render(request, "dashboard.html", who, inventories=items, latest=latest, figure=figure, counts=counts)
+        return render(request, "dashboard.html", who, **dashboard_context(session, who))
 
     @app.post("/inventories")
     async def upload_inventory(request: Request, who: Annotated[Principal | None, Depends(page_principal)],
@@ -238,9 +263,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
             assessment = _write(session, lambda: assessments.create(
                 session, who, "inventory", name or str(data.get("county", "")), data))
         except CountyZeroError as exc:
-            items = assessments.listing(session, who, "inventory")
-            return render(request, "dashboard.html", who, code=422, inventories=items, latest=None, figure=None,
-                          problems=[str(exc)], counts={})
+            return render(request, "dashboard.html", who, code=422,
+                          **{**dashboard_context(session, who), "problems": [str(exc)]})
         return RedirectResponse(f"/inventories/{assessment.id}", status.HTTP_303_SEE_OTHER)
 
     @app.get("/inventories/{assessment_id}", response_class=HTMLResponse)
@@ -252,8 +276,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
             assessment = assessments.get(session, who, assessment_id, "inventory")
         except NotFoundError:
             return render(request, "not_found.html", who, code=404)
-        return render(request, "inventory.html", who, a=assessment, r=assessment.result,
-                      figure=_scene_figure(assessment.result))
+        return render(request, "inventory.html", who, a=assessment, r=assessment.result, figure=scenes(assessment))
 
     @app.get("/inventories/{assessment_id}/explain/{line_id}", response_class=HTMLResponse)
     def explain_page(request: Request, assessment_id: int, line_id: str,
@@ -273,7 +296,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
 
     kit = engine_routes.Kit(
         settings=settings, templates=templates, db=db, api_principal=api_principal, page_principal=page_principal,
-        render=render, check_csrf=check_csrf, service_error=service_error, stored=stored, write=_write)
+        render=render, check_csrf=check_csrf, service_error=service_error, stored=stored, write=_write,
+        charts=chart_cache)
     engine_routes.register(app, kit)
     label_routes.register(app, kit)
     challenge_routes.register(app, kit)
@@ -301,6 +325,10 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
 
 
 T = TypeVar("T")
+DASHBOARD_INVENTORY = ("year", "gross_tco2e", "removals_tco2e", "net_tco2e", "energy_co2_t")
+DASHBOARD_SCENARIO = ("name_en", "name_zh", "peak_year", "net_zero_year", "p_peak_by_target", "p_net_zero_by_target",
+                      "targets")
+"""What the dashboard shows of the latest inventory's result and of each scenario of the latest roadmap."""
 
 
 def _write(session: Session, change: Callable[[], T]) -> T:
@@ -324,10 +352,3 @@ def _read_upload(filename: str, content: bytes) -> dict[str, Any]:
         except InputError as exc:
             raise InputError(exc.message, file=filename, row=exc.row, field=exc.field) from None
     return document.data
-
-
-def _scene_figure(result: dict[str, Any]) -> str:
-    """Net emissions by scene as an inline SVG (drawn by the package; no chart assets from elsewhere)."""
-    from countyzero.reports.inventory import scene_chart
-
-    return scene_chart(result["by_scene"])

@@ -1,5 +1,6 @@
-"""API routes and pages of the engines beyond the inventory: buildings, finance, credits, roadmap, labels,
-community and farms; PDF reports. (The label workflow after the application and the public label verification:
+"""API routes and pages of the engines beyond the inventory: buildings, finance (screenings, loan-book
+portfolios, appraisals), credits, roadmap, labels, community and farms; PDF reports; publishing; the public
+pages of published results. (The label workflow after the application and the public label verification:
 :mod:`countyzero.web.label_routes`.)
 
 Every engine follows one pattern: ``POST /api/v1/<resource>`` (the input document as JSON) → 201 with the
@@ -18,6 +19,7 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
@@ -42,18 +44,41 @@ class Section:
     title: str
     rows: str
     accept: str = ".yaml,.yml,.json,.csv,.xlsx"
+    template: str = ""
+    multiple: bool = False
+    """The upload takes several files (a main document and the files it names)."""
+
+    @property
+    def page(self) -> str:
+        return self.template or f"{self.path}.html"
 
 
 SECTIONS = (
     Section("buildings", "building", "buildings/assessments", "buildings", "items"),
-    Section("finance", "finance", "finance/screenings", "finance", "rows", ".yaml,.yml,.json"),
+    Section("finance", "finance", "finance/screenings", "finance", "rows", ".yaml,.yml,.json", multiple=True),
+    Section("finance/portfolios", "finance_portfolio", "finance/portfolios", "finance_portfolios", "loans",
+            template="finance_portfolio.html", multiple=True),
+    Section("finance/appraisals", "appraisal", "finance/appraisals", "finance_appraisals", "rows",
+            ".yaml,.yml,.json", template="finance_appraisal.html", multiple=True),
     Section("credits", "credits", "credits/estimates", "credits", "monitoring", ".yaml,.yml,.json"),
-    Section("roadmap", "scenario", "scenarios", "roadmap", "scenarios", ".yaml,.yml,.json"),
+    Section("roadmap", "scenario", "scenarios", "roadmap", "scenarios", ".yaml,.yml,.json", multiple=True),
     Section("labels", "label", "labels", "labels", "lines", ".yaml,.yml,.json"),
     Section("communities", "community", "communities", "communities", "households"),
     Section("farms", "farm", "farms", "farms", "fields", ".yaml,.yml,.json"),
 )
 BY_PATH = {s.path: s for s in SECTIONS}
+BY_KIND = {s.kind: s for s in SECTIONS}
+PUBLIC = {"inventories": "inventory", **{s.path: s.kind for s in SECTIONS if s.kind != "label"}}
+"""Public page section → assessment kind: what a published assessment can be shown as (labels: ``/verify``)."""
+
+
+def page_of(assessment: Assessment) -> str:
+    """The page of a stored assessment on the platform."""
+    if assessment.kind == "inventory":
+        return f"/inventories/{assessment.id}"
+    if assessment.kind in BY_KIND:
+        return f"/{BY_KIND[assessment.kind].path}/{assessment.id}"
+    return f"/{assessment.kind}/{assessment.id}"
 
 
 @dataclass(frozen=True)
@@ -70,6 +95,7 @@ class Kit:
     service_error: Callable[[CountyZeroError], HTTPException]
     stored: Callable[[Assessment], dict[str, Any]]
     write: Callable[..., Any]
+    charts: charts.ChartCache
 
 
 def default_name(kind: str, data: dict[str, Any]) -> str:
@@ -84,6 +110,8 @@ def default_name(kind: str, data: dict[str, Any]) -> str:
             return str(value["name"])
         if isinstance(value, str) and value.strip():
             return value
+    if isinstance(data.get("loans"), list):
+        return f"loan book · {len(data['loans'])} loans"
     roadmap = data.get("roadmap")
     if isinstance(roadmap, dict) and roadmap.get("county"):
         return f"{roadmap['county']} roadmap"
@@ -143,6 +171,34 @@ def roadmap_bundle(files: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return {"roadmap": roadmap, "inventory": by_name[inventory_name], "scenarios": scenarios}
 
 
+def finance_bundle(section: Section, files: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The finance adapters' input from uploaded files (by name): a loan book (the document with ``loans``) whose
+    ``project`` entries name uploaded project files, or one project file; every other JSON document is a linked
+    result its ``links`` may name (``files``)."""
+    books = [n for n, d in files.items() if "loans" in d]
+    projects = {Path(n).name: d for n, d in files.items() if isinstance(d.get("project"), dict)}
+    linked = {Path(n).name: d for n, d in files.items() if n not in books and Path(n).name not in projects}
+    if section.kind != "finance_portfolio":
+        if len(projects) != 1:
+            raise InputError("upload one project file (and the results its links name)", field="project")
+        return {**next(iter(projects.values())), **({"files": linked} if linked else {})}
+    if len(books) != 1:
+        raise InputError("upload one loan book (a file with loans) with its project files", field="loans")
+    book = files[books[0]]
+    loans = []
+    for index, loan in enumerate(book.get("loans") or []):
+        if isinstance(loan, dict) and loan.get("project"):
+            name = Path(str(loan["project"])).name
+            if name not in projects:
+                raise InputError(f"the loan's project file {name!r} was not uploaded", file=books[0],
+                                 row=str(loan.get("id") or f"loans #{index + 1}"), field="project")
+            loan = {**loan, "project": projects[name]}
+        elif isinstance(loan, dict):
+            loan = {k: v for k, v in loan.items() if k != "project"}
+        loans.append(loan)
+    return {**{k: v for k, v in book.items() if k != "loans"}, "loans": loans, **({"files": linked} if linked else {})}
+
+
 def register(app: FastAPI, kit: Kit) -> None:
     settings = kit.settings
 
@@ -151,9 +207,12 @@ def register(app: FastAPI, kit: Kit) -> None:
         kind = section.kind
 
         def create(body: dict[str, Any], who: Annotated[Principal, Depends(kit.api_principal)],
-                   session: Annotated[Session, Depends(kit.db)], name: str = "") -> dict[str, Any]:
+                   session: Annotated[Session, Depends(kit.db)], name: str = "",
+                   baseline: int | None = None) -> dict[str, Any]:
             label = name or default_name(kind, body)
             try:
+                if baseline is not None:
+                    body = assessments.with_baseline(session, who, kind, body, baseline)
                 assessment = kit.write(session, lambda: assessments.create(session, who, kind, label, body))
             except CountyZeroError as exc:
                 raise kit.service_error(exc) from None
@@ -190,6 +249,28 @@ def register(app: FastAPI, kit: Kit) -> None:
             raise kit.service_error(exc) from None
         return _lcax_response(assessment)
 
+    def api_publish(published: bool) -> Callable[..., dict[str, Any]]:
+        def change(assessment_id: int, who: Annotated[Principal, Depends(kit.api_principal)],
+                   session: Annotated[Session, Depends(kit.db)]) -> dict[str, Any]:
+            try:
+                assessment = assessments.get(session, who, assessment_id)
+                kit.write(session, lambda: assessments.publish(session, who, assessment, published))
+            except CountyZeroError as exc:
+                raise kit.service_error(exc) from None
+            return {**kit.stored(assessment), "published": assessment.published}
+        return change
+
+    for verb, flag in (("publish", True), ("unpublish", False)):
+        app.add_api_route(f"/api/v1/assessments/{{assessment_id}}/{verb}", api_publish(flag), methods=["POST"],
+                          name=f"{verb}_assessment", summary=f"{verb.capitalize()} one of the organisation's "
+                          "assessments on the public pages (county_admin)")
+
+    @app.get("/api/v1/public", summary="Public: organisations and their published assessments (no login)")
+    def api_public(session: Annotated[Session, Depends(kit.db)]) -> list[dict[str, Any]]:
+        return [{"organisation_id": org.id, "organisation": org.name, "published": [
+            {"id": a.id, "kind": a.kind, "name": a.name, "page": _public_page(org.id, a)} for a in items]}
+            for org, items in assessments.public_organisations(session, PUBLIC.values())]
+
     # pages --------------------------------------------------------------------------------------------
     async def read_file(field: Any, name: str) -> tuple[str, bytes]:
         if not isinstance(field, UploadFile) or not field.filename:
@@ -200,18 +281,26 @@ def register(app: FastAPI, kit: Kit) -> None:
             raise InputError(f"file larger than {settings.max_upload_bytes} bytes", file=filename)
         return filename, content
 
-    async def page_input(section: Section, form: Any, who: Principal) -> dict[str, Any]:
+    async def page_input(section: Section, form: Any, who: Principal, session: Session) -> dict[str, Any]:
         """The engine input of an upload form (see the forms in section.html)."""
         if section.path == "buildings" and isinstance(form.get("ifc"), UploadFile) and form.get("ifc").filename:
             ifc_name, ifc = await read_file(form.get("ifc"), "ifc")
             mapping_name, mapping = await read_file(form.get("mapping"), "mapping")
             return building_from_ifc(ifc_name, ifc, mapping_name, mapping)
-        if section.path == "roadmap":
+        if section.multiple:
             documents = {}
             for field in form.getlist("file"):
                 filename, content = await read_file(field, "file")
                 documents[filename] = read_upload(filename, content, section.rows)
-            return roadmap_bundle(documents)
+            if section.path == "roadmap":
+                return roadmap_bundle(documents)
+            data = finance_bundle(section, documents)
+            if form.get("baseline"):
+                data = assessments.with_baseline(session, who, section.kind, data,
+                                                 _whole(str(form.get("baseline")), "baseline"))
+            if form.get("date"):
+                data["date"] = str(form.get("date"))
+            return data
         filename, content = await read_file(form.get("file"), "file")
         data = read_upload(filename, content, section.rows)
         if section.path == "credits":
@@ -230,8 +319,9 @@ def register(app: FastAPI, kit: Kit) -> None:
             if who is None:
                 return RedirectResponse("/login", status.HTTP_303_SEE_OTHER)
             return kit.render(request, "section.html", who, section=section,
-                              items=assessments.listing(session, who, kind),
-                              may_create=assessments.may_create(who.role, kind))
+                              items=assessments.listing(session, who, kind, light=True),
+                              may_create=assessments.may_create(who.role, kind),
+                              may_publish=who.role in assessments.PUBLISHERS and kind in PUBLIC.values())
 
         async def upload(request: Request, who: Annotated[Principal | None, Depends(kit.page_principal)],
                          session: Annotated[Session, Depends(kit.db)]) -> Response:
@@ -240,14 +330,15 @@ def register(app: FastAPI, kit: Kit) -> None:
             form = await request.form()
             try:
                 kit.check_csrf(request, str(form.get("csrf") or ""))
-                data = await page_input(section, form, who)
+                data = await page_input(section, form, who, session)
                 name = str(form.get("name") or "").strip() or default_name(kind, data)
                 assessment = kit.write(session, lambda: assessments.create(session, who, kind, name, data))
             except CountyZeroError as exc:
                 code = 403 if isinstance(exc, PermissionError) else 422
                 return kit.render(request, "section.html", who, code=code, section=section,
-                                  items=assessments.listing(session, who, kind),
-                                  may_create=assessments.may_create(who.role, kind), problems=[str(exc)])
+                                  items=assessments.listing(session, who, kind, light=True),
+                                  may_create=assessments.may_create(who.role, kind), problems=[str(exc)],
+                                  may_publish=who.role in assessments.PUBLISHERS and kind in PUBLIC.values())
             finally:
                 await form.close()
             return RedirectResponse(f"/{section.path}/{assessment.id}", status.HTTP_303_SEE_OTHER)
@@ -261,8 +352,8 @@ def register(app: FastAPI, kit: Kit) -> None:
                 assessment = assessments.get(session, who, assessment_id, kind)
             except NotFoundError:
                 return kit.render(request, "not_found.html", who, code=404)
-            return kit.render(request, f"{section.path}.html", who, section=section, a=assessment,
-                              r=assessment.result, figures=_figures(kind, assessment.result))
+            return kit.render(request, section.page, who, section=section, a=assessment, r=assessment.result,
+                              figures=figures_of(assessment))
 
         app.add_api_route(f"/{section.path}", index, methods=["GET"], response_class=HTMLResponse,
                           include_in_schema=False)
@@ -270,7 +361,12 @@ def register(app: FastAPI, kit: Kit) -> None:
         app.add_api_route(f"/{section.path}/{{assessment_id}}", detail, methods=["GET"], response_class=HTMLResponse,
                           include_in_schema=False)
 
-    for section in SECTIONS:
+    def figures_of(assessment: Assessment) -> dict[str, Any]:
+        """The charts of a stored (immutable) assessment, drawn once (cached by id and input SHA-256)."""
+        return kit.charts.get((assessment.id, assessment.input_sha256, "figures"),
+                              lambda: figures(assessment.kind, assessment.result))
+
+    for section in sorted(SECTIONS, key=lambda s: -s.path.count("/")):  # /finance/portfolios before /finance/{id}
         section_pages(section)
 
     def owned(request: Request, who: Principal | None, session: Session, assessment_id: int,
@@ -309,6 +405,65 @@ def register(app: FastAPI, kit: Kit) -> None:
         html = kit.templates.env.get_template("report_finance.html").render(a=found, r=found.result)
         return _pdf(html, f"finance-{found.id}.pdf")
 
+    @app.get("/finance/appraisals/{assessment_id}/report.pdf", include_in_schema=False)
+    def appraisal_pdf(request: Request, assessment_id: int,
+                      who: Annotated[Principal | None, Depends(kit.page_principal)],
+                      session: Annotated[Session, Depends(kit.db)]) -> Response:
+        found = owned(request, who, session, assessment_id, "appraisal")
+        if isinstance(found, Response):
+            return found
+        html = kit.templates.env.get_template("report_appraisal.html").render(
+            a=found, r=found.result, figures=figures_of(found))
+        return _pdf(html, f"appraisal-{found.id}.pdf")
+
+    @app.post("/assessments/{assessment_id}/publish", include_in_schema=False)
+    async def page_publish(request: Request, assessment_id: int,
+                           who: Annotated[Principal | None, Depends(kit.page_principal)],
+                           session: Annotated[Session, Depends(kit.db)]) -> Response:
+        form = await request.form()
+        await form.close()
+        kit.check_csrf(request, str(form.get("csrf") or ""))
+        if who is None:
+            return RedirectResponse("/login", status.HTTP_303_SEE_OTHER)
+        try:
+            found = assessments.get(session, who, assessment_id)
+            kit.write(session, lambda: assessments.publish(session, who, found, form.get("published") == "1"))
+        except NotFoundError:
+            return kit.render(request, "not_found.html", who, code=404)
+        except CountyZeroError as exc:
+            raise kit.service_error(exc) from None
+        back = str(form.get("next") or "")
+        return RedirectResponse(back if back.startswith("/") and not back.startswith("//") else page_of(found),
+                                status.HTTP_303_SEE_OTHER)
+
+    @app.get("/public", response_class=HTMLResponse, include_in_schema=False)
+    def public_index(request: Request, who: Annotated[Principal | None, Depends(kit.page_principal)],
+                     session: Annotated[Session, Depends(kit.db)]) -> Response:
+        """Public: every organisation with published results, and those results (no login)."""
+        listed = [(org, [(a, _public_page(org.id, a)) for a in items])
+                  for org, items in assessments.public_organisations(session, PUBLIC.values())]
+        return kit.render(request, "public.html", who, organisations=listed)
+
+    @app.get("/public/{organisation_id}/{section:path}/{assessment_id}", response_class=HTMLResponse,
+             include_in_schema=False)
+    def public_item(request: Request, organisation_id: int, section: str, assessment_id: int,
+                    who: Annotated[Principal | None, Depends(kit.page_principal)],
+                    session: Annotated[Session, Depends(kit.db)]) -> Response:
+        """Public: a published result, read-only; unpublished, unknown or another kind answer the same 404."""
+        try:
+            if section not in PUBLIC:
+                raise NotFoundError("no such public section")
+            found = assessments.public_get(session, organisation_id, assessment_id, PUBLIC[section])
+        except NotFoundError:
+            return kit.render(request, "not_found.html", who, code=404)
+        organisation = assessments.organisation_name(session, organisation_id)
+        if section == "inventories":
+            return kit.render(request, "public_item.html", who, page="inventory.html", a=found, r=found.result,
+                              public=True, organisation=organisation,
+                              figure=scene_figure(kit.charts, found))
+        return kit.render(request, "public_item.html", who, page=BY_PATH[section].page, section=BY_PATH[section],
+                          a=found, r=found.result, figures=figures_of(found), public=True, organisation=organisation)
+
     @app.get("/inventories/{assessment_id}/report.pdf", include_in_schema=False)
     def inventory_pdf(request: Request, assessment_id: int,
                       who: Annotated[Principal | None, Depends(kit.page_principal)],
@@ -335,14 +490,20 @@ def register(app: FastAPI, kit: Kit) -> None:
         return _pdf(render_roadmap_html(RoadmapResult.model_validate(found.result)), f"roadmap-{found.id}.pdf")
 
 
-def _figures(kind: str, result: dict[str, Any]) -> dict[str, Any]:
+def figures(kind: str, result: dict[str, Any]) -> dict[str, Any]:
+    """The charts of a result of ``kind`` (inline SVG by name)."""
     if kind == "building":
         return {"modules": charts.building_modules(result)}
     if kind == "credits":
         return {"vintages": charts.credit_vintages(result)} if result.get("vintages") else {}
     if kind == "scenario":
         return {"trajectories": charts.trajectories(result),
-                "wedges": [w for s in result["scenarios"].values() if (w := charts.wedges(s)) is not None]}
+                "wedges": [w for s in result["scenarios"].values() if (w := charts.wedges(s)) is not None],
+                "mac": [m for s in result["scenarios"].values() if (m := charts.mac_curve(s)) is not None]}
+    if kind == "finance_portfolio":
+        return {"ratios": charts.portfolio_ratios(result["ratios"])}
+    if kind == "appraisal":
+        return {"cashflows": charts.cashflows(result["appraisal"])}
     if kind == "community":
         domains = result["by_domain_tco2e"]
         return {"domains": charts.bars(list(domains), list(domains.values()), unit="tCO2e",
@@ -352,6 +513,27 @@ def _figures(kind: str, result: dict[str, Any]) -> dict[str, Any]:
         return {"sources": charts.bars(list(sources), list(sources.values()), unit="tCO2e",
                                        title="按排放源 By source")}
     return {}
+
+
+def _public_page(organisation_id: int, assessment: Assessment) -> str:
+    section = "inventories" if assessment.kind == "inventory" else BY_KIND[assessment.kind].path
+    return f"/public/{organisation_id}/{section}/{assessment.id}"
+
+
+def _whole(text: str, field: str) -> int:
+    if not text.strip().isdigit():
+        raise InputError("must be a whole number", field=field)
+    return int(text)
+
+
+def scene_figure(cache: charts.ChartCache, inventory: Assessment) -> Markup:
+    """A stored inventory's net emissions by scene as an inline SVG (the inventory report's own chart), drawn
+    once."""
+    from countyzero.reports.inventory import scene_chart
+
+    figure: Markup = cache.get((inventory.id, inventory.input_sha256, "scenes"),
+                               lambda: scene_chart(inventory.result["by_scene"]))
+    return figure
 
 
 def _lcax_response(assessment: Assessment) -> Response:
