@@ -136,7 +136,8 @@ def test_archive_of_an_unknown_revision_is_refused(sqlite_url: Url, tmp_path: Pa
                                                    dispose: Callable[[Any], Any]) -> None:
     archive = tmp_path / "backup.zip"
     backup(dispose(filled(sqlite_url("source"))).kw["bind"], archive)
-    rewrite(archive, MANIFEST, lambda data: data.replace(f'"revision": "{head_revision()}"'.encode(), b'"revision": "9999"'))
+    head = f'"revision": "{head_revision()}"'.encode()
+    rewrite(archive, MANIFEST, lambda data: data.replace(head, b'"revision": "9999"'))
     with pytest.raises(InputError, match=r"manifest.json, field 'revision': .*'9999'"):
         restore(dispose(make_engine(sqlite_url("target"))), archive)
 
