@@ -12,8 +12,13 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite gets foreign keys on and its folder created."""
+def make_engine(url: str, *, busy_timeout_ms: int | None = None) -> Engine:
+    """An engine for ``url``; SQLite gets foreign keys on, its folder created, write-ahead logging (readers do not
+    block the writer) and a wait of ``busy_timeout_ms`` for the write lock (default: the setting's default)."""
+    if busy_timeout_ms is None:
+        from countyzero.settings import Settings
+
+        busy_timeout_ms = int(Settings.model_fields["sqlite_busy_timeout_ms"].default)
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, future=True)
@@ -22,6 +27,8 @@ def make_engine(url: str) -> Engine:
         def _pragmas(connection: Any, _record: Any) -> None:
             cursor = connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+            cursor.execute("PRAGMA journal_mode=WAL")
             cursor.close()
     return engine
 
