@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from countyzero import __version__
 from countyzero.core.trace import sha256_of
@@ -89,18 +89,22 @@ def get(session: Session, who: Principal, assessment_id: int, kind: str | None =
     return assessment
 
 
-def listing(session: Session, who: Principal, kind: str | None = None) -> list[Assessment]:
+def listing(session: Session, who: Principal, kind: str | None = None, *, contents: bool = False) -> list[Assessment]:
+    """The organisation's assessments, newest first. Their input and result (JSON that can weigh megabytes) are
+    loaded only when read, one at a time, unless ``contents`` asks for them with the list."""
     query = select(Assessment).where(Assessment.organisation_id == who.organisation_id)
+    if not contents:
+        query = query.options(defer(Assessment.input), defer(Assessment.result))
     if kind:
         query = query.where(Assessment.kind == kind)
     return list(session.scalars(query.order_by(Assessment.id.desc())))
 
 
-def count(session: Session, who: Principal, kind: str) -> int:
-    """How many assessments of ``kind`` the caller's organisation has."""
-    query = select(func.count()).select_from(Assessment).where(
-        Assessment.organisation_id == who.organisation_id, Assessment.kind == kind)
-    return int(session.scalar(query) or 0)
+def counts(session: Session, who: Principal) -> dict[str, int]:
+    """How many assessments of each kind the caller's organisation has (kinds it has none of are absent)."""
+    query = select(Assessment.kind, func.count()).where(
+        Assessment.organisation_id == who.organisation_id).group_by(Assessment.kind)
+    return {kind: int(n) for kind, n in session.execute(query)}
 
 
 def rerun(assessment: Assessment) -> dict[str, Any]:

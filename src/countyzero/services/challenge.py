@@ -57,7 +57,7 @@ def ranking(session: Session, who: Principal, rubric_file: str | Path = RUBRIC) 
     from countyzero.challenge.reader import read_rubric
 
     rubric, document = read_rubric(rubric_file)
-    stored = assessments.listing(session, who, KIND)
+    stored = assessments.listing(session, who, KIND, contents=True)
     evaluations = []
     for a in stored:
         evaluation = Evaluation.model_validate(a.result)

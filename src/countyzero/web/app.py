@@ -29,8 +29,9 @@ from countyzero.services.accounts import Principal
 from countyzero.services.errors import AuthenticationError, NotFoundError, PermissionDeniedError
 from countyzero.settings import Settings
 from countyzero.store.db import make_engine, session_factory, upgrade
-from countyzero.web import challenge_routes, engine_routes
+from countyzero.web import challenge_routes, charts, engine_routes
 from countyzero.web.i18n import COOKIE, LANGUAGES, pick_language, translate
+from countyzero.web.limits import ConcurrencyLimit
 
 HERE = Path(__file__).parent
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
@@ -38,7 +39,7 @@ oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 def create_app(settings: Settings | None = None, *, migrate: bool = True) -> FastAPI:
     settings = settings or Settings()
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
     if migrate:
         upgrade(engine)
     factory = session_factory(engine)
@@ -48,6 +49,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.state.sessions = factory
     app.add_middleware(SessionMiddleware, secret_key=settings.secret_key, same_site="lax",
                        https_only=settings.environment == "production")
+    app.add_middleware(ConcurrencyLimit, max_in_flight=settings.max_in_flight, queue_seconds=settings.queue_seconds,
+                       retry_after_seconds=settings.retry_after_seconds)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     @app.middleware("http")
@@ -211,7 +214,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         items = assessments.listing(session, who, "inventory")
         latest = items[0] if items else None
         figure = _scene_figure(latest.result) if latest else None
-        counts = {sec.path: assessments.count(session, who, sec.kind) for sec in engine_routes.SECTIONS}
+        by_kind = assessments.counts(session, who)
+        counts = {sec.path: by_kind.get(sec.kind, 0) for sec in engine_routes.SECTIONS}
         return render(request, "dashboard.html", who, inventories=items, latest=latest, figure=figure, counts=counts)
 
     @app.post("/inventories")
@@ -306,6 +310,4 @@ def _read_upload(filename: str, content: bytes) -> dict[str, Any]:
 
 def _scene_figure(result: dict[str, Any]) -> str:
     """Net emissions by scene as an inline SVG (drawn by the package; no chart assets from elsewhere)."""
-    from countyzero.reports.inventory import scene_chart
-
-    return scene_chart(result["by_scene"])
+    return charts.scenes(result["by_scene"])

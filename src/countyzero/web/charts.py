@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from functools import lru_cache, wraps
 from typing import Any
 
 from markupsafe import Markup
@@ -9,6 +12,35 @@ from markupsafe import Markup
 from countyzero.reports.figures import pyplot, svg
 
 GREEN, ORANGE, PURPLE, GREY = "#1b9e77", "#d95f02", "#7570b3", "#444444"
+CACHED_CHARTS = 256
+"""Charts kept per process by :func:`cached` (an SVG is 10–60 kB, so at most ~15 MB)."""
+
+
+def cached(draw: Callable[..., Markup]) -> Callable[..., Markup]:
+    """``draw`` remembered by the JSON of its arguments, least recently used first out.
+
+    A stored result never changes, so a page showing it again reuses the drawn SVG instead of drawing a matplotlib
+    figure again (~90 ms, most of a dashboard view; docs/reliability.md). Arguments are JSON data of stored results;
+    pass the part a chart draws, not a whole result of megabytes, since the key is made on every call.
+    """
+
+    @lru_cache(maxsize=CACHED_CHARTS)
+    def by_key(key: str) -> Markup:
+        return draw(*json.loads(key))
+
+    @wraps(draw)
+    def remembered(*args: Any) -> Markup:
+        return by_key(json.dumps(args, sort_keys=True))
+
+    return remembered
+
+
+@cached
+def scenes(by_scene: dict[str, float]) -> Markup:
+    """Net emissions by scene of a stored inventory (``countyzero.reports.inventory.scene_chart``)."""
+    from countyzero.reports.inventory import scene_chart
+
+    return scene_chart(by_scene)
 
 
 def bars(labels: list[str], values: list[float], *, unit: str, title: str, horizontal: bool = True,
