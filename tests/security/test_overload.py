@@ -28,12 +28,16 @@ EMAIL, PASSWORD = "analyst@baoting.cn", "correct horse battery"
 UPLOAD = "/api/v1/buildings/assessments"
 
 
-@pytest.fixture
-def slow_engine(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[threading.Event, threading.Event]]:
-    """The building engine, held at its start until the test releases it (so a request stays in flight)."""
+@pytest.fixture(autouse=True)
+def cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
     from argon2 import PasswordHasher
 
     monkeypatch.setattr(accounts, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
+@pytest.fixture
+def slow_engine(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[threading.Event, threading.Event]]:
+    """The building engine, held at its start until the test releases it (so a request stays in flight)."""
     started, release = threading.Event(), threading.Event()
     real = assessments.ENGINES["building"]
 
@@ -122,3 +126,35 @@ def test_a_request_waits_in_the_queue_for_a_slot(tmp_path: Path,
             assert listed.status_code == 200 and len(listed.json()) == 1
 
     asyncio.run(scenario())
+
+
+def test_a_write_that_cannot_lock_the_database_answers_503_and_stores_nothing(tmp_path: Path) -> None:
+    """Another writer holds SQLite's write lock past the busy timeout: 503 with Retry-After, not 500."""
+    import sqlite3
+
+    app = make_app(tmp_path, sqlite_busy_timeout_ms=50, retry_after_seconds=3)
+    boq = yaml.safe_load(BOQ.read_text(encoding="utf-8"))
+
+    async def post(client: httpx2.AsyncClient, headers: dict[str, str]) -> httpx2.Response:
+        return await client.post(UPLOAD, json=boq, headers=headers)
+
+    async def scenario() -> None:
+        async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url="http://test",
+                                      timeout=30) as client:
+            answer = await client.post("/api/v1/auth/token", data={"username": EMAIL, "password": PASSWORD})
+            headers = {"Authorization": f"Bearer {answer.json()['access_token']}"}
+            other = sqlite3.connect(tmp_path / "cz.db", isolation_level=None)
+            other.execute("BEGIN IMMEDIATE")  # the write lock, held
+            try:
+                refused = await post(client, headers)
+            finally:
+                other.execute("ROLLBACK")
+                other.close()
+            assert refused.status_code == 503, refused.text
+            assert refused.headers["retry-after"] == "3"
+            assert (await post(client, headers)).status_code == 201
+
+    asyncio.run(scenario())
+    with app.state.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Assessment)) == 1
+        assert audit.verify_chain(session) == []

@@ -29,9 +29,8 @@ from countyzero.services.accounts import Principal
 from countyzero.services.errors import AuthenticationError, NotFoundError, PermissionDeniedError
 from countyzero.settings import Settings
 from countyzero.store.db import make_engine, session_factory, upgrade
-from countyzero.web import challenge_routes, charts, engine_routes
+from countyzero.web import challenge_routes, charts, engine_routes, limits
 from countyzero.web.i18n import COOKIE, LANGUAGES, pick_language, translate
-from countyzero.web.limits import ConcurrencyLimit
 
 HERE = Path(__file__).parent
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
@@ -49,8 +48,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.state.sessions = factory
     app.add_middleware(SessionMiddleware, secret_key=settings.secret_key, same_site="lax",
                        https_only=settings.environment == "production")
-    app.add_middleware(ConcurrencyLimit, max_in_flight=settings.max_in_flight, queue_seconds=settings.queue_seconds,
-                       retry_after_seconds=settings.retry_after_seconds)
+    limits.install(app, settings)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     @app.middleware("http")

@@ -1,20 +1,56 @@
 """Graceful overload: at most ``max_in_flight`` requests in progress per process; beyond that a request waits in
 a queue for at most ``queue_seconds``, then gets ``503 Service Unavailable`` with ``Retry-After`` instead of
 timing out. A refused request never reaches the application, so it changes nothing. The health endpoint is exempt
-(a busy server is alive). The limits are settings (``COUNTYZERO_MAX_IN_FLIGHT`` …; docs/reliability.md).
+(a busy server is alive). A write that cannot get the database's lock in time (SQLite's busy timeout, PostgreSQL's
+lock timeout, serialisation failure or deadlock) has been rolled back by then and answers 503 too, not 500.
+The limits are settings (``COUNTYZERO_MAX_IN_FLIGHT`` …; docs/reliability.md).
 """
 
 import asyncio
 import json
 from html import escape
+from typing import Any
 
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from sqlalchemy.exc import OperationalError
 from starlette.datastructures import Headers
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from countyzero.settings import Settings
 from countyzero.web.i18n import COOKIE, pick_language, translate
 
 EXEMPT = frozenset({"/api/v1/health"})
+RETRY_LATER_SQLSTATES = frozenset({"55P03", "40001", "40P01"})
+"""PostgreSQL: lock not available, serialisation failure, deadlock detected — a retry may succeed."""
+
+
+def install(app: FastAPI, settings: Settings) -> None:
+    """The request limit and the 503 for a busy database, on ``app``."""
+    app.add_middleware(ConcurrencyLimit, max_in_flight=settings.max_in_flight, queue_seconds=settings.queue_seconds,
+                       retry_after_seconds=settings.retry_after_seconds)
+    retry_after = str(settings.retry_after_seconds)
+
+    def busy_database(request: Request, exc: Exception) -> Response:
+        orig = getattr(exc, "orig", None)
+        if not (getattr(orig, "sqlstate", None) in RETRY_LATER_SQLSTATES or "database is locked" in str(orig)):
+            raise exc
+        status, message = busy(request.scope)
+        kind = JSONResponse if request.url.path.startswith("/api/") else HTMLResponse
+        return kind(message, status_code=status, headers={"Retry-After": retry_after})
+
+    app.add_exception_handler(OperationalError, busy_database)
+
+
+def busy(scope: Scope) -> tuple[int, Any]:
+    """503 and the bilingual "server busy" answer: JSON ``{"detail": …}`` on the API, a small page elsewhere."""
+    headers = Headers(scope=scope)
+    language = pick_language(cookie_parser(headers.get("cookie", "")).get(COOKIE), headers.get("accept-language"))
+    if scope["path"].startswith("/api/"):
+        return 503, {"detail": translate("server_busy", "en")}
+    message = escape(translate("server_busy", language))
+    return 503, f"<!doctype html><html lang={language}><meta charset=utf-8><title>503</title><p>{message}</p></html>"
 
 
 class ConcurrencyLimit:
@@ -47,14 +83,10 @@ class ConcurrencyLimit:
             slots.release()
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
+        status, answer = busy(scope)
         api = scope["path"].startswith("/api/")
-        headers = Headers(scope=scope)
-        language = pick_language(cookie_parser(headers.get("cookie", "")).get(COOKIE), headers.get("accept-language"))
-        message = translate("server_busy", "en" if api else language)
-        body = (json.dumps({"detail": message}) if api else
-                f"<!doctype html><html lang={language}><meta charset=utf-8><title>503</title>"
-                f"<p>{escape(message)}</p></html>").encode("utf-8")
-        await send({"type": "http.response.start", "status": 503, "headers": [
+        body = (json.dumps(answer) if api else answer).encode("utf-8")
+        await send({"type": "http.response.start", "status": status, "headers": [
             (b"content-type", b"application/json" if api else b"text/html; charset=utf-8"),
             (b"content-length", str(len(body)).encode()), (b"retry-after", self.retry_after.encode())]})
         await send({"type": "http.response.body", "body": body})
