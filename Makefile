@@ -77,6 +77,6 @@ loadtest: install
 
 # Rebuild the vendored advisory snapshot that the offline dependency audit in `make test` reads
 # (tests/security/test_supply_chain.py) from the PyPA Advisory Database; needs GitHub, or
-# ADVISORY_SOURCE=<folder holding vulns/> from a checkout or an extracted archive.
+# ADVISORY_SOURCE=<folder holding vulns/> from a checkout or an extracted archive (ADVISORY_COMMIT=<its commit>).
 audit-refresh: install
-	$(BIN)/python security/advisories/refresh.py $(if $(ADVISORY_SOURCE),--source $(ADVISORY_SOURCE))
+	$(BIN)/python security/advisories/refresh.py $(if $(ADVISORY_SOURCE),--source $(ADVISORY_SOURCE)) $(if $(ADVISORY_COMMIT),--commit $(ADVISORY_COMMIT))

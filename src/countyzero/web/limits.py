@@ -62,21 +62,26 @@ class ConcurrencyLimit:
         self.queue_seconds = queue_seconds
         self.retry_after = str(retry_after_seconds)
         self._slots: asyncio.Semaphore | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in EXEMPT:
             await self.app(scope, receive, send)
             return
-        if self._slots is None:  # made inside the server's event loop
-            self._slots = asyncio.Semaphore(self.max_in_flight)
+        loop = asyncio.get_running_loop()
+        if self._slots is None or self._loop is not loop:  # one per event loop (a server has one; tests, several)
+            self._slots, self._loop = asyncio.Semaphore(self.max_in_flight), loop
         slots = self._slots
-        try:
-            if slots.locked() and self.queue_seconds <= 0:
-                raise TimeoutError
-            await asyncio.wait_for(slots.acquire(), self.queue_seconds)
-        except TimeoutError:
-            await self._refuse(scope, send)
-            return
+        if slots.locked():  # all slots taken: wait in the queue, at most queue_seconds
+            try:
+                if self.queue_seconds <= 0:
+                    raise TimeoutError
+                await asyncio.wait_for(slots.acquire(), self.queue_seconds)
+            except TimeoutError:
+                await self._refuse(scope, send)
+                return
+        else:
+            await slots.acquire()  # free: immediate
         try:
             await self.app(scope, receive, send)
         finally:
