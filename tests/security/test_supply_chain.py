@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from packaging.version import InvalidVersion, Version
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -127,3 +129,12 @@ def test_snapshot_is_recent() -> None:
     if age > policy()["max_age_days"]:
         pytest.skip(f"STALE advisory snapshot: {age} days old (limit {policy()['max_age_days']}); "
                     "run `make audit-refresh` where GitHub is reachable")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 30), min_size=2, max_size=2, unique=True), st.integers(0, 30))
+def test_a_range_covers_exactly_from_introduced_to_before_fixed(bounds: list[int], probe: int) -> None:
+    low, high = sorted(bounds)
+    record = {"id": "X", "ranges": [[{"introduced": f"1.{low}"}, {"fixed": f"1.{high}"}]]}
+    assert affects(record, f"1.{probe}") == (low <= probe < high)
+    assert not affects({**record, "withdrawn": "2024-01-01"}, f"1.{low}")
