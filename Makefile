@@ -74,3 +74,17 @@ screenshots: install chromium
 
 clean:
 	rm -rf build .pytest_cache .mypy_cache .ruff_cache
+
+.PHONY: loadtest audit-refresh
+
+# Load test on loopback (docs/reliability.md): starts its own server on a free port with a temporary SQLite
+# database, runs 10-200 simulated users over pages, API reads and building uploads, checks the database after,
+# and writes the figures into docs/reliability.md. A few minutes; not part of `make test`. LOADTEST_ARGS adds options.
+loadtest: install
+	$(BIN)/python benchmarks/load/loadtest.py $(LOADTEST_ARGS)
+
+# Rebuild the vendored advisory snapshot that the offline dependency audit in `make test` reads
+# (tests/security/test_supply_chain.py) from the PyPA Advisory Database; needs GitHub, or
+# ADVISORY_SOURCE=<folder holding vulns/> from a checkout or an extracted archive (ADVISORY_COMMIT=<its commit>).
+audit-refresh: install
+	$(BIN)/python security/advisories/refresh.py $(if $(ADVISORY_SOURCE),--source $(ADVISORY_SOURCE)) $(if $(ADVISORY_COMMIT),--commit $(ADVISORY_COMMIT))

@@ -336,7 +336,8 @@ def _engine() -> Any:
     from countyzero.settings import Settings
     from countyzero.store.db import make_engine
 
-    return make_engine(Settings().database_url)
+    settings = Settings()
+    return make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
 
 
 def _sessions() -> Any:
@@ -355,14 +356,30 @@ def _sessions() -> Any:
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int | None, typer.Option(
+        min=1, help="Server processes (default: COUNTYZERO_WORKERS, 1); each has its own request limit.")] = None,
 ) -> None:
     """Start the web platform (启动平台); creates the embedded database on first use."""
     import uvicorn
 
+    from countyzero.settings import Settings
     from countyzero.web.app import create_app
 
-    typer.echo(f"CountyZero {__version__} on http://{host}:{port}/ (API docs: /api/v1/docs)")
-    uvicorn.run(create_app(), host=host, port=port, log_level="warning")
+    workers = workers or Settings().workers
+    typer.echo(f"CountyZero {__version__} on http://{host}:{port}/ (API docs: /api/v1/docs; {workers} process(es))")
+    if workers == 1:
+        uvicorn.run(create_app(), host=host, port=port, log_level="warning")
+        return
+    _sessions()  # migrate once, before the processes start
+    uvicorn.run("countyzero.cli:worker_app", factory=True, workers=workers, host=host, port=port,
+                log_level="warning")
+
+
+def worker_app() -> Any:
+    """The application of one of ``serve --workers N``'s processes (the database is migrated by then)."""
+    from countyzero.web.app import create_app
+
+    return create_app(migrate=False)
 
 
 @db_app.command("upgrade")

@@ -34,6 +34,12 @@ class Settings(BaseSettings):
     login_delay_seconds: float = Field(default=0.5, ge=0, description="delay after a failed login")
     chart_cache_entries: int = Field(default=128, gt=0, description="pages' charts of stored assessments kept "
                                      "drawn (web.charts.ChartCache; ≈ 0.1–0.4 MB of SVG each)")
+    # serving and overload (docs/reliability.md has the load test that chose these values)
+    workers: int = Field(default=1, ge=1, description="server processes of `countyzero serve`")
+    max_in_flight: int = Field(default=32, ge=1, description="requests in progress per process; more wait")
+    queue_seconds: float = Field(default=1.0, ge=0, description="longest wait for a slot before a 503")
+    retry_after_seconds: int = Field(default=2, ge=0, description="Retry-After of a 503 when overloaded")
+    sqlite_busy_timeout_ms: int = Field(default=5000, ge=0, description="SQLite wait for a write lock")
 
     @model_validator(mode="after")
     def _no_default_secret_in_production(self) -> Settings:

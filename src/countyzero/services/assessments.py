@@ -96,11 +96,11 @@ def get(session: Session, who: Principal, assessment_id: int, kind: str | None =
     return assessment
 
 
-def listing(session: Session, who: Principal, kind: str | None = None, *, light: bool = False) -> list[Assessment]:
-    """The organisation's assessments (of ``kind``), newest first; ``light``: without reading their input and
-    result (loaded only if touched) — for lists that show names and dates."""
+def listing(session: Session, who: Principal, kind: str | None = None, *, contents: bool = False) -> list[Assessment]:
+    """The organisation's assessments, newest first. Their input and result (JSON that can weigh megabytes) are
+    loaded only when read, one at a time, unless ``contents`` asks for them with the list."""
     query = select(Assessment).where(Assessment.organisation_id == who.organisation_id)
-    if light:
+    if not contents:
         query = query.options(defer(Assessment.input), defer(Assessment.result))
     if kind:
         query = query.where(Assessment.kind == kind)

@@ -29,6 +29,8 @@ POSTGRES_FAULTS = {
     "53100": "full",  # disk_full
     "25006": "read-only",  # read_only_sql_transaction
     "55P03": "busy",  # lock_not_available
+    "40001": "busy",  # serialization_failure: a retry may succeed
+    "40P01": "busy",  # deadlock_detected: a retry may succeed
 }
 FAULT_MESSAGES = {"full": "database is full", "read-only": "database is read-only", "busy": "database is busy"}
 
@@ -61,8 +63,13 @@ def database_name(bind: Engine | Connection) -> str:
     return url.render_as_string(hide_password=True)
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite gets foreign keys on, WAL mode and its folder created."""
+def make_engine(url: str, *, busy_timeout_ms: int | None = None) -> Engine:
+    """An engine for ``url``; SQLite gets foreign keys on, its folder created, write-ahead logging (readers do not
+    block the writer) and a wait of ``busy_timeout_ms`` for the write lock (default: the setting's default)."""
+    if busy_timeout_ms is None:
+        from countyzero.settings import Settings
+
+        busy_timeout_ms = int(Settings.model_fields["sqlite_busy_timeout_ms"].default)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:" \
             and not parsed.query.get("uri"):
@@ -73,6 +80,7 @@ def make_engine(url: str) -> Engine:
         def _pragmas(connection: Any, _record: Any) -> None:
             cursor = connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
             if cursor.execute("PRAGMA journal_mode").fetchone()[0] not in ("wal", "memory"):
                 try:
                     cursor.execute("PRAGMA journal_mode=WAL")

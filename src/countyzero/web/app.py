@@ -37,7 +37,7 @@ from countyzero.store.db import (
     storage_fault,
     upgrade,
 )
-from countyzero.web import challenge_routes, charts, engine_routes, label_routes, ledger_routes
+from countyzero.web import challenge_routes, charts, engine_routes, label_routes, ledger_routes, limits
 from countyzero.web.i18n import COOKIE, LANGUAGES, pick_language, translate
 
 HERE = Path(__file__).parent
@@ -46,7 +46,7 @@ oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 def create_app(settings: Settings | None = None, *, migrate: bool = True) -> FastAPI:
     settings = settings or Settings()
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
     if migrate:
         upgrade(engine)
     factory = session_factory(engine)
@@ -56,6 +56,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.state.sessions = factory
     app.add_middleware(SessionMiddleware, secret_key=settings.secret_key, same_site="lax",
                        https_only=settings.environment == "production")
+    limits.install(app, settings)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     @app.middleware("http")
@@ -220,7 +221,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         """The dashboard: latest inventory by scene, latest roadmap (trajectories with targets, peak and net-zero
         years and their probabilities, wedges, MAC curves), counts. What it shows of a stored (immutable)
         assessment is computed once (``chart_cache``), so a request reads names and counts, not results."""
-        inventories = assessments.listing(session, who, "inventory", light=True)
+        inventories = assessments.listing(session, who, "inventory")
         latest = inventories[0] if inventories else None
         roadmap = assessments.latest(session, who, "scenario")
         kinds = assessments.counts(session, who)
@@ -316,10 +317,14 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         reason = exc.reason if isinstance(exc, DatabaseUnavailable) else storage_fault(exc)
         if reason is None:
             raise exc
+        retry = {"Retry-After": str(settings.retry_after_seconds)} if reason == "busy" else {}
         if request.url.path.startswith("/api/"):
-            return JSONResponse({"detail": FAULT_MESSAGES[reason]}, status_code=status.HTTP_503_SERVICE_UNAVAILABLE)
-        return render(request, "unavailable.html", None, code=status.HTTP_503_SERVICE_UNAVAILABLE,
+            return JSONResponse({"detail": FAULT_MESSAGES[reason]}, status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+                                headers=retry)
+        page = render(request, "unavailable.html", None, code=status.HTTP_503_SERVICE_UNAVAILABLE,
                       message=f"db_{reason.replace('-', '_')}")
+        page.headers.update(retry)
+        return page
 
     return app
 

@@ -319,7 +319,7 @@ def register(app: FastAPI, kit: Kit) -> None:
             if who is None:
                 return RedirectResponse("/login", status.HTTP_303_SEE_OTHER)
             return kit.render(request, "section.html", who, section=section,
-                              items=assessments.listing(session, who, kind, light=True),
+                              items=assessments.listing(session, who, kind),
                               may_create=assessments.may_create(who.role, kind),
                               may_publish=who.role in assessments.PUBLISHERS and kind in PUBLIC.values())
 
@@ -336,7 +336,7 @@ def register(app: FastAPI, kit: Kit) -> None:
             except CountyZeroError as exc:
                 code = 403 if isinstance(exc, PermissionError) else 422
                 return kit.render(request, "section.html", who, code=code, section=section,
-                                  items=assessments.listing(session, who, kind, light=True),
+                                  items=assessments.listing(session, who, kind),
                                   may_create=assessments.may_create(who.role, kind), problems=[str(exc)],
                                   may_publish=who.role in assessments.PUBLISHERS and kind in PUBLIC.values())
             finally:
