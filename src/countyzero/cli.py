@@ -350,7 +350,7 @@ def serve(
 
     from countyzero.web.app import create_app
 
-    typer.echo(f"CountyZero {__version__} on http://{host}:{port}/ (API docs: /api/v1/docs)")
+    typer.echo(f"CountyZero {__version__} on http://{host}:{port}/ (API description: /api/v1/openapi.json)")
     uvicorn.run(create_app(), host=host, port=port, log_level="warning")
 
 

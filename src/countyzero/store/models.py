@@ -37,6 +37,8 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(40))
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Counted up at logout: a page session carries the generation it was made in and dies when it changes."""
     organisation: Mapped[Organisation] = relationship(back_populates="users")
 
 
