@@ -259,7 +259,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
                 session, who, "inventory", name or str(data.get("county", "")), data))
         except CountyZeroError as exc:
             items = assessments.listing(session, who, "inventory")
-            return render(request, "dashboard.html", who, code=422, inventories=items, latest=None, figure=None,
+            code = 403 if isinstance(exc, PermissionError) else 422
+            return render(request, "dashboard.html", who, code=code, inventories=items, latest=None, figure=None,
                           problems=[str(exc)], counts={})
         return RedirectResponse(f"/inventories/{assessment.id}", status.HTTP_303_SEE_OTHER)
 
