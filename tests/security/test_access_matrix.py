@@ -19,15 +19,11 @@ from httpx2 import Response
 from sqlalchemy import select
 
 from countyzero.factors import default_library
-from countyzero.settings import Settings
 from countyzero.store.models import ROLES, Assessment, Organisation
-from countyzero.web.access import ANY_METHOD, MEMBERS, POLICY, Access, route_keys, unclassified
-from countyzero.web.app import create_app
+from countyzero.web.access import ANY_METHOD, MEMBERS, POLICY, Access, unclassified
 from tests.platform.conftest import PASSWORD
-from tests.security.world import OTHER, OWN, Actor, World, api_input, csrf_of, email, make_world, page_form
+from tests.security.world import APP, OTHER, OWN, ROUTES, Actor, World, api_input, csrf_of, email, make_world, page_form
 
-APP = create_app(Settings(environment="test", database_url="sqlite:///:memory:"), migrate=False)
-ROUTES = sorted({key for route in APP.routes for key in route_keys(route)}, key=lambda k: (k[1], k[0]))
 ACTORS = [(None, None)] + [(role, org) for role in ROLES for org in (OWN, OTHER)]
 
 

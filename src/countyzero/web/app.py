@@ -206,7 +206,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
 
     @app.post("/login")
     def login(request: Request, session: Annotated[Session, Depends(db)], email: Annotated[str, Form()],
-              password: Annotated[str, Form()], csrf: Annotated[str, Form()]) -> Response:
+              password: Annotated[str, Form()], csrf: Annotated[str, Form()] = "") -> Response:
         check_csrf(request, csrf)
         try:
             who = accounts.authenticate(session, email, password, delay_seconds=settings.login_delay_seconds,
@@ -224,7 +224,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
 
     @app.post("/logout")
     def logout(request: Request, who: Annotated[Principal | None, Depends(page_principal)],
-               session: Annotated[Session, Depends(db)], csrf: Annotated[str, Form()]) -> Response:
+               session: Annotated[Session, Depends(db)], csrf: Annotated[str, Form()] = "") -> Response:
         check_csrf(request, csrf)
         if who is not None:  # every copy of this session cookie (and the user's other sessions) stops working
             _write(session, lambda: accounts.end_sessions(session, who.user_id))
@@ -245,7 +245,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     @app.post("/inventories")
     async def upload_inventory(request: Request, who: Annotated[Principal | None, Depends(page_principal)],
                                session: Annotated[Session, Depends(db)], file: UploadFile,
-                               csrf: Annotated[str, Form()], name: Annotated[str, Form()] = "") -> Response:
+                               csrf: Annotated[str, Form()] = "", name: Annotated[str, Form()] = "") -> Response:
         if who is None:
             return RedirectResponse("/login", status.HTTP_303_SEE_OTHER)
         check_csrf(request, csrf)
