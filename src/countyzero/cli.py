@@ -345,13 +345,22 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
 ) -> None:
-    """Start the web platform (启动平台); creates the embedded database on first use."""
-    import uvicorn
+    """Start the web platform (启动平台); creates the embedded database on first use.
 
+    Refuses to start in production (COUNTYZERO_ENVIRONMENT=production) without a secret of its own.
+    """
+    import uvicorn
+    from pydantic import ValidationError
+
+    from countyzero.settings import Settings
     from countyzero.web.app import create_app
 
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        raise fail(ValueError("; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors()))) from None
     typer.echo(f"CountyZero {__version__} on http://{host}:{port}/ (API description: /api/v1/openapi.json)")
-    uvicorn.run(create_app(), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
 
 
 @db_app.command("upgrade")
