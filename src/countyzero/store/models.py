@@ -9,6 +9,9 @@ from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 ROLES = ("county_admin", "analyst", "project_owner", "financier", "verifier")
+MAX_ID = 2**31 - 1
+"""The largest ``Integer`` primary key every supported database holds (PostgreSQL ``integer``; SQLite's is
+2**63 - 1): a larger id cannot name a row, and asking the database for it fails instead of finding nothing."""
 
 
 def utcnow() -> datetime:

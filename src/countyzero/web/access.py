@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fastapi.routing import APIRoute
 from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import BaseRoute, Match, Mount
@@ -132,6 +133,40 @@ def access_of(route: BaseRoute, method: str) -> Access:
     if isinstance(route, Mount):
         return POLICY.get((ANY_METHOD, route.path), MEMBERS)
     return POLICY.get(("GET" if method == "HEAD" else method, getattr(route, "path", "")), MEMBERS)
+
+
+PROBLEM = {"application/json": {"schema": {
+    "type": "object", "required": ["detail"], "title": "Problem",
+    "properties": {"detail": {"description": "what is wrong: a message, or the field, row and message"}}}}}
+
+
+def refusals(method: str, path: str, access: Access) -> dict[int, str]:
+    """The 4xx answers a route may give under its policy (documented in the OpenAPI description)."""
+    answers: dict[int, str] = {}
+    if method in ("POST", "PUT", "PATCH"):
+        answers[400] = "the request is not understood"
+        answers[413] = "body larger than COUNTYZERO_MAX_UPLOAD_BYTES"
+        answers[422] = "bad input: the problem names the field (and row)"
+    if not access.public:
+        answers[401] = "no, an invalid or an expired bearer token"
+    if access.roles is not None and access.roles != MEMBERS.roles:
+        answers[403] = "the caller's role may not do this"
+    if "{" in path:
+        answers[404] = "not found (another organisation's resource answers the same)"
+    if path == "/api/v1/auth/token":
+        answers[401] = "wrong email or password"
+        answers[429] = "too many failed logins; see Retry-After"
+    return answers
+
+
+def document_refusals(routes: list[BaseRoute]) -> None:
+    """Declare each API route's possible refusals (:func:`refusals`) in its OpenAPI responses."""
+    for route in routes:
+        if not isinstance(route, APIRoute) or not route.path.startswith("/api/"):
+            continue
+        for method in route.methods:
+            for code, description in refusals(method, route.path, access_of(route, method)).items():
+                route.responses.setdefault(code, {"description": description, "content": PROBLEM})
 
 
 class LoginGate:

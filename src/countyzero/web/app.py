@@ -31,7 +31,7 @@ from countyzero.services.errors import AuthenticationError, NotFoundError, Permi
 from countyzero.settings import Settings
 from countyzero.store.db import make_engine, session_factory, upgrade
 from countyzero.web import challenge_routes, engine_routes
-from countyzero.web.access import LoginGate
+from countyzero.web.access import LoginGate, document_refusals
 from countyzero.web.headers import SecurityHeaders, security_headers
 from countyzero.web.i18n import COOKIE, LANGUAGES, pick_language, translate
 
@@ -193,18 +193,18 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
             raise HTTPException(status.HTTP_404_NOT_FOUND, "not found") from None
 
     # pages ------------------------------------------------------------------------------------------
-    @app.get("/lang/{code}")
+    @app.get("/lang/{code}", include_in_schema=False)
     def switch_language(code: str, next: str = "/") -> Response:
         response = RedirectResponse(next if next.startswith("/") and not next.startswith("//") else "/", 303)
         if code in LANGUAGES:
             response.set_cookie(COOKIE, code, max_age=365 * 24 * 3600, samesite="lax")
         return response
 
-    @app.get("/login", response_class=HTMLResponse)
+    @app.get("/login", response_class=HTMLResponse, include_in_schema=False)
     def login_page(request: Request, who: Annotated[Principal | None, Depends(page_principal)]) -> HTMLResponse:
         return render(request, "login.html", who)
 
-    @app.post("/login")
+    @app.post("/login", include_in_schema=False)
     def login(request: Request, session: Annotated[Session, Depends(db)], email: Annotated[str, Form()],
               password: Annotated[str, Form()], csrf: Annotated[str, Form()] = "") -> Response:
         check_csrf(request, csrf)
@@ -222,7 +222,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         request.session["gen"] = accounts.session_generation(session, who.user_id)
         return RedirectResponse("/", status.HTTP_303_SEE_OTHER)
 
-    @app.post("/logout")
+    @app.post("/logout", include_in_schema=False)
     def logout(request: Request, who: Annotated[Principal | None, Depends(page_principal)],
                session: Annotated[Session, Depends(db)], csrf: Annotated[str, Form()] = "") -> Response:
         check_csrf(request, csrf)
@@ -231,7 +231,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         request.session.clear()
         return RedirectResponse("/login", status.HTTP_303_SEE_OTHER)
 
-    @app.get("/", response_class=HTMLResponse)
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def dashboard(request: Request, who: Annotated[Principal | None, Depends(page_principal)],
                   session: Annotated[Session, Depends(db)]) -> Response:
         if who is None:
@@ -242,7 +242,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         counts = {sec.path: assessments.count(session, who, sec.kind) for sec in engine_routes.SECTIONS}
         return render(request, "dashboard.html", who, inventories=items, latest=latest, figure=figure, counts=counts)
 
-    @app.post("/inventories")
+    @app.post("/inventories", include_in_schema=False)
     async def upload_inventory(request: Request, who: Annotated[Principal | None, Depends(page_principal)],
                                session: Annotated[Session, Depends(db)], file: UploadFile,
                                csrf: Annotated[str, Form()] = "", name: Annotated[str, Form()] = "") -> Response:
@@ -264,7 +264,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
                           problems=[str(exc)], counts={})
         return RedirectResponse(f"/inventories/{assessment.id}", status.HTTP_303_SEE_OTHER)
 
-    @app.get("/inventories/{assessment_id}", response_class=HTMLResponse)
+    @app.get("/inventories/{assessment_id}", response_class=HTMLResponse, include_in_schema=False)
     def inventory_page(request: Request, assessment_id: int, who: Annotated[Principal | None, Depends(page_principal)],
                        session: Annotated[Session, Depends(db)]) -> Response:
         if who is None:
@@ -276,7 +276,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         return render(request, "inventory.html", who, a=assessment, r=assessment.result,
                       figure=_scene_figure(assessment.result))
 
-    @app.get("/inventories/{assessment_id}/explain/{line_id}", response_class=HTMLResponse)
+    @app.get("/inventories/{assessment_id}/explain/{line_id}", response_class=HTMLResponse,
+             include_in_schema=False)
     def explain_page(request: Request, assessment_id: int, line_id: str,
                      who: Annotated[Principal | None, Depends(page_principal)],
                      session: Annotated[Session, Depends(db)]) -> Response:
@@ -297,6 +298,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         render=render, check_csrf=check_csrf, service_error=service_error, stored=stored, write=_write)
     engine_routes.register(app, kit)
     challenge_routes.register(app, kit)
+    document_refusals(app.router.routes)
 
     @app.exception_handler(404)
     def not_found(request: Request, exc: Exception) -> Response:
