@@ -164,7 +164,7 @@ def document_refusals(routes: list[BaseRoute]) -> None:
     for route in routes:
         if not isinstance(route, APIRoute) or not route.path.startswith("/api/"):
             continue
-        for method in route.methods:
+        for method in route.methods or ():
             for code, description in refusals(method, route.path, access_of(route, method)).items():
                 route.responses.setdefault(code, {"description": description, "content": PROBLEM})
 
