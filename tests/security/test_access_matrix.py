@@ -15,11 +15,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from fastapi.responses import Response as FastAPIResponse
 from httpx2 import Response
 from sqlalchemy import select
 
 from countyzero.factors import default_library
 from countyzero.store.models import ROLES, Assessment, Organisation
+from countyzero.web import engine_routes
 from countyzero.web.access import ANY_METHOD, MEMBERS, POLICY, Access, unclassified
 from tests.platform.conftest import PASSWORD
 from tests.security.world import APP, OTHER, OWN, ROUTES, Actor, World, api_input, csrf_of, email, make_world, page_form
@@ -45,10 +47,14 @@ def test_policy_matches_the_services_rules() -> None:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    import countyzero.pathways.report
+    import countyzero.reports.inventory  # imported before patching, so that no module keeps a stub afterwards
+
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("countyzero.reports.figures.html_to_pdf", lambda html: b"%PDF-1.7 stub")
-        patch.setattr("countyzero.pathways.report.render_roadmap_html", lambda result: "<p>roadmap</p>")
-        patch.setattr("countyzero.reports.inventory.render_inventory_html", lambda result: "<p>inventory</p>")
+        patch.setattr(engine_routes, "_pdf", lambda html, filename: FastAPIResponse(
+            b"%PDF-1.7 stub", media_type="application/pdf"))
+        patch.setattr(countyzero.pathways.report, "render_roadmap_html", lambda result: "<p>roadmap</p>")
+        patch.setattr(countyzero.reports.inventory, "render_inventory_html", lambda result: "<p>inventory</p>")
         with make_world(tmp_path_factory.mktemp("matrix")) as made:
             yield made
 
