@@ -359,16 +359,25 @@ def serve(
     workers: Annotated[int | None, typer.Option(
         min=1, help="Server processes (default: COUNTYZERO_WORKERS, 1); each has its own request limit.")] = None,
 ) -> None:
-    """Start the web platform (启动平台); creates the embedded database on first use."""
+    """Start the web platform (启动平台); creates the embedded database on first use.
+
+    Refuses to start in production (COUNTYZERO_ENVIRONMENT=production) without a secret of its own.
+    """
     import uvicorn
+    from pydantic import ValidationError
 
     from countyzero.settings import Settings
     from countyzero.web.app import create_app
 
-    workers = workers or Settings().workers
-    typer.echo(f"CountyZero {__version__} on http://{host}:{port}/ (API docs: /api/v1/docs; {workers} process(es))")
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        raise fail(ValueError("; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors()))) from None
+    workers = workers or settings.workers
+    typer.echo(f"CountyZero {__version__} on http://{host}:{port}/ (API description: /api/v1/openapi.json; "
+               f"{workers} process(es))")
     if workers == 1:
-        uvicorn.run(create_app(), host=host, port=port, log_level="warning")
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
         return
     _sessions()  # migrate once, before the processes start
     uvicorn.run("countyzero.cli:worker_app", factory=True, workers=workers, host=host, port=port,

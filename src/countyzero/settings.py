@@ -15,6 +15,10 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_SECRET = "countyzero-development-secret-change-me"  # refused in production (below)
+MIN_SECRET_LENGTH = 32
+"""Shortest secret accepted in production: 32 characters, e.g. ``python -c "import secrets;
+print(secrets.token_urlsafe(32))"`` (43 characters, 256 bits; RFC 2104 §3 asks for keys no shorter than the
+hash output)."""
 
 
 def user_data_dir() -> Path:
@@ -40,9 +44,23 @@ class Settings(BaseSettings):
     queue_seconds: float = Field(default=1.0, ge=0, description="longest wait for a slot before a 503")
     retry_after_seconds: int = Field(default=2, ge=0, description="Retry-After of a 503 when overloaded")
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0, description="SQLite wait for a write lock")
+    # Login throttling (docs/security.md). NIST SP 800-63B §5.2.2 asks for at most 100 consecutive failures per
+    # account; OWASP ASVS 4.0 V2.2.1 for anti-automation. Ours is stricter: 5 per account and 20 per client
+    # address in 15 minutes, then 429 with Retry-After until the oldest failure leaves the window.
+    login_max_failures: int = Field(default=5, gt=0, description="failed logins per account within the window")
+    login_max_failures_per_address: int = Field(default=20, gt=0,
+                                                description="failed logins per client address within the window")
+    login_window_seconds: int = Field(default=15 * 60, gt=0, description="window of the login throttle")
+    session_hours: int = Field(default=12, gt=0, description="lifetime of a page session cookie (OWASP ASVS V3.3)")
+    hsts_seconds: int = Field(default=365 * 24 * 3600, ge=0,
+                              description="Strict-Transport-Security max-age in production (RFC 6797; one year "
+                                          "as the HSTS preload list asks)")
 
     @model_validator(mode="after")
     def _no_default_secret_in_production(self) -> Settings:
         if self.environment == "production" and self.secret_key == DEVELOPMENT_SECRET:
-            raise ValueError("COUNTYZERO_SECRET_KEY must be set in production")
+            raise ValueError("COUNTYZERO_SECRET_KEY must be set in production (it signs sessions and tokens; "
+                             "the development secret is public)")
+        if self.environment == "production" and len(self.secret_key) < MIN_SECRET_LENGTH:
+            raise ValueError(f"COUNTYZERO_SECRET_KEY must have at least {MIN_SECRET_LENGTH} characters in production")
         return self

@@ -1,9 +1,13 @@
-"""Organisations, users, passwords (argon2) and API tokens."""
+"""Organisations, users, passwords (argon2), login throttling, page-session generations and API tokens."""
 
 from __future__ import annotations
 
+import math
+import threading
 import time
-from dataclasses import dataclass
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -74,17 +78,125 @@ def create_user(session: Session, email: str, password: str, *, organisation: st
     return user
 
 
-def authenticate(session: Session, email: str, password: str, *, delay_seconds: float = 0.0) -> Principal:
-    """The user with this email and password; :class:`AuthenticationError` (generic, delayed) otherwise."""
+class TooManyAttemptsError(AuthenticationError):
+    """Too many failed logins for this account or from this address; retry after ``retry_after`` seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many failed logins; try again in {retry_after} s")
+        self.retry_after = retry_after
+
+
+@dataclass
+class LoginThrottle:
+    """Failed logins counted per account (the email as typed, known or not) and per client address.
+
+    ``max_failures`` failures of one account, or ``max_failures_per_address`` from one address, within
+    ``window_seconds`` block further attempts (:meth:`retry_after` > 0) until the oldest of them leaves the window.
+    An unknown email is counted like a known one, so the throttle reveals nothing about which accounts exist.
+    In-process memory: each server process counts on its own (docs/security.md).
+    """
+
+    max_failures: int
+    max_failures_per_address: int
+    window_seconds: float
+    clock: Callable[[], float] = time.monotonic
+    _failures: dict[str, deque[float]] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def _recent(self, key: str, now: float) -> deque[float]:
+        times = self._failures.get(key, deque())
+        while times and times[0] <= now - self.window_seconds:
+            times.popleft()
+        if not times:
+            self._failures.pop(key, None)
+        return times
+
+    def retry_after(self, email: str, address: str) -> int:
+        """Seconds until an attempt for ``email`` from ``address`` is allowed again (0: allowed now)."""
+        now = self.clock()
+        wait = 0.0
+        with self._lock:
+            for key, limit in ((_account_key(email), self.max_failures),
+                               (_address_key(address), self.max_failures_per_address)):
+                times = self._recent(key, now)
+                if len(times) >= limit:
+                    wait = max(wait, times[len(times) - limit] + self.window_seconds - now)
+        return math.ceil(wait) if wait > 0 else 0
+
+    def failed(self, email: str, address: str) -> None:
+        now = self.clock()
+        with self._lock:
+            for key in (_account_key(email), _address_key(address)):
+                self._recent(key, now)
+                self._failures.setdefault(key, deque()).append(now)
+            if len(self._failures) > _SWEEP_ABOVE:  # forget keys whose failures have all left the window
+                for key in list(self._failures):
+                    self._recent(key, now)
+
+    def succeeded(self, email: str) -> None:
+        with self._lock:
+            self._failures.pop(_account_key(email), None)
+
+
+_SWEEP_ABOVE = 10_000
+"""Number of throttle keys above which a failed login also sweeps expired keys (bounds memory, not a limit)."""
+
+
+def _account_key(email: str) -> str:
+    return "account:" + email.strip().lower()
+
+
+def _address_key(address: str) -> str:
+    return "address:" + address
+
+
+def authenticate(session: Session, email: str, password: str, *, delay_seconds: float = 0.0,
+                 throttle: LoginThrottle | None = None, address: str = "") -> Principal:
+    """The user with this email and password; :class:`AuthenticationError` (generic, delayed) otherwise.
+
+    An unknown email and a wrong password take the same path: one argon2 verification (against a dummy hash
+    when the email is unknown), the same delay and the same message. With a ``throttle``, a blocked account or
+    address raises :class:`TooManyAttemptsError` before any verification.
+    """
+    if throttle is not None and (wait := throttle.retry_after(email, address)):
+        raise TooManyAttemptsError(wait)
     user = session.scalars(select(User).where(User.email == email.strip().lower())).first()
     try:
         _HASHER.verify(user.password_hash if user else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
         user = None
     if user is None:
+        if throttle is not None:
+            throttle.failed(email, address)
         time.sleep(delay_seconds)
         raise AuthenticationError("wrong email or password")
+    if throttle is not None:
+        throttle.succeeded(email)
     return principal_of(user)
+
+
+def session_generation(session: Session, user_id: int) -> int:
+    """The user's current page-session generation (stored in a page session at login)."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFoundError("no such user")
+    return user.session_generation
+
+
+def principal_of_session(session: Session, user_id: int, generation: int) -> Principal:
+    """The user of a page session made in ``generation``; :class:`NotFoundError` once that generation ended."""
+    user = session.get(User, user_id)
+    if user is None or user.session_generation != generation:
+        raise NotFoundError("no such session")
+    return principal_of(user)
+
+
+def end_sessions(session: Session, user_id: int) -> None:
+    """Log the user out everywhere: every page session made before this call stops working."""
+    user = session.get(User, user_id)
+    if user is not None:
+        user.session_generation += 1
+        session.flush()
 
 
 def issue_token(principal: Principal, secret: str) -> str:

@@ -21,7 +21,7 @@ from countyzero.inventory import InventoryInput, compute_inventory
 from countyzero.services import audit, engines
 from countyzero.services.accounts import Principal
 from countyzero.services.errors import NotFoundError, PermissionDeniedError
-from countyzero.store.models import Assessment, Organisation
+from countyzero.store.models import MAX_ID, Assessment, Organisation
 
 WRITERS = frozenset({"county_admin", "analyst"})
 """Roles that may create inventories (and, by default, any assessment)."""
@@ -90,7 +90,7 @@ def create(session: Session, who: Principal, kind: str, name: str, data: dict[st
 
 
 def get(session: Session, who: Principal, assessment_id: int, kind: str | None = None) -> Assessment:
-    assessment = session.get(Assessment, assessment_id)
+    assessment = session.get(Assessment, assessment_id) if 0 < assessment_id <= MAX_ID else None
     if assessment is None or assessment.organisation_id != who.organisation_id or (kind and assessment.kind != kind):
         raise NotFoundError(f"no assessment {assessment_id}")
     return assessment

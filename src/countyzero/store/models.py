@@ -11,6 +11,9 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from countyzero.credits.ledger import METADATA as LEDGER_METADATA
 
 ROLES = ("county_admin", "analyst", "project_owner", "financier", "verifier")
+MAX_ID = 2**31 - 1
+"""The largest ``Integer`` primary key every supported database holds (PostgreSQL ``integer``; SQLite's is
+2**63 - 1): a larger id cannot name a row, and asking the database for it fails instead of finding nothing."""
 
 
 def utcnow() -> datetime:
@@ -39,6 +42,8 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(40))
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Counted up at logout: a page session carries the generation it was made in and dies when it changes."""
     organisation: Mapped[Organisation] = relationship(back_populates="users")
 
 

@@ -2,7 +2,8 @@
 
 One database engine per process, one session per request (a typed dependency), every write in one
 transaction through the service layer. Pages use a signed session cookie with a CSRF token; the API uses
-bearer tokens from ``POST /api/v1/auth/token``.
+bearer tokens from ``POST /api/v1/auth/token`` and accepts no cookie. Access control, sessions, login
+throttling and security headers: docs/security.md (``web/access.py`` classifies every route).
 """
 
 
@@ -38,6 +39,8 @@ from countyzero.store.db import (
     upgrade,
 )
 from countyzero.web import challenge_routes, charts, engine_routes, label_routes, ledger_routes, limits
+from countyzero.web.access import LoginGate, document_refusals
+from countyzero.web.headers import SecurityHeaders, security_headers
 from countyzero.web.i18n import COOKIE, LANGUAGES, pick_language, translate
 
 HERE = Path(__file__).parent
@@ -50,12 +53,18 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     if migrate:
         upgrade(engine)
     factory = session_factory(engine)
-    app = FastAPI(title="CountyZero API", version=__version__, docs_url="/api/v1/docs",
+    # No interactive docs page: FastAPI's loads its scripts from a CDN (the platform is offline) and inline.
+    app = FastAPI(title="CountyZero API", version=__version__, docs_url=None, redoc_url=None,
                   openapi_url="/api/v1/openapi.json")
+    production = settings.environment == "production"
     app.state.settings = settings
     app.state.sessions = factory
-    app.add_middleware(SessionMiddleware, secret_key=settings.secret_key, same_site="lax",
-                       https_only=settings.environment == "production")
+    throttle = accounts.LoginThrottle(settings.login_max_failures, settings.login_max_failures_per_address,
+                                      settings.login_window_seconds)
+    app.state.login_throttle = throttle
+    app.add_middleware(LoginGate, routes=app.router.routes)
+    app.add_middleware(SessionMiddleware, secret_key=settings.secret_key, session_cookie="countyzero_session",
+                       max_age=settings.session_hours * 3600, same_site="lax", https_only=production)
     limits.install(app, settings)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
@@ -67,6 +76,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
             return JSONResponse({"detail": f"body larger than {settings.max_upload_bytes} bytes"},
                                 status_code=status.HTTP_413_CONTENT_TOO_LARGE)
         return await call_next(request)
+    app.add_middleware(SecurityHeaders, headers=security_headers(hsts_seconds=settings.hsts_seconds if production
+                                                                  else None))
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.globals["as_json"] = engine_routes.as_json
     templates.env.globals["sections"] = engine_routes.SECTIONS
@@ -89,14 +100,18 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
                                 headers={"WWW-Authenticate": "Bearer"}) from None
 
     def page_principal(request: Request, session: Annotated[Session, Depends(db)]) -> Principal | None:
-        user_id = request.session.get("uid")
-        if user_id is None:
+        """The user of the page session, if it is still valid (not logged out since: see ``end_sessions``)."""
+        user_id, generation = request.session.get("uid"), request.session.get("gen")
+        if not isinstance(user_id, int) or not isinstance(generation, int):
             return None
         try:
-            return accounts.principal_by_id(session, int(user_id))
+            return accounts.principal_of_session(session, user_id, generation)
         except NotFoundError:
             request.session.clear()
             return None
+
+    def client_address(request: Request) -> str:
+        return request.client.host if request.client else ""
 
     def language(request: Request) -> str:
         return pick_language(request.cookies.get(COOKIE), request.headers.get("accept-language"))
@@ -136,11 +151,15 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         return {"status": "ok", "version": __version__}
 
     @app.post("/api/v1/auth/token")
-    def token(form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    def token(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()],
               session: Annotated[Session, Depends(db)]) -> dict[str, str]:
         try:
             who = accounts.authenticate(session, form.username, form.password,
-                                        delay_seconds=settings.login_delay_seconds)
+                                        delay_seconds=settings.login_delay_seconds, throttle=throttle,
+                                        address=client_address(request))
+        except accounts.TooManyAttemptsError as exc:
+            raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, str(exc),
+                                headers={"Retry-After": str(exc.retry_after)}) from None
         except AuthenticationError:
             raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong email or password") from None
         return {"access_token": accounts.issue_token(who, settings.secret_key), "token_type": "bearer"}
@@ -183,32 +202,41 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
             raise HTTPException(status.HTTP_404_NOT_FOUND, "not found") from None
 
     # pages ------------------------------------------------------------------------------------------
-    @app.get("/lang/{code}")
+    @app.get("/lang/{code}", include_in_schema=False)
     def switch_language(code: str, next: str = "/") -> Response:
         response = RedirectResponse(next if next.startswith("/") and not next.startswith("//") else "/", 303)
         if code in LANGUAGES:
             response.set_cookie(COOKIE, code, max_age=365 * 24 * 3600, samesite="lax")
         return response
 
-    @app.get("/login", response_class=HTMLResponse)
+    @app.get("/login", response_class=HTMLResponse, include_in_schema=False)
     def login_page(request: Request, who: Annotated[Principal | None, Depends(page_principal)]) -> HTMLResponse:
         return render(request, "login.html", who)
 
-    @app.post("/login")
+    @app.post("/login", include_in_schema=False)
     def login(request: Request, session: Annotated[Session, Depends(db)], email: Annotated[str, Form()],
-              password: Annotated[str, Form()], csrf: Annotated[str, Form()]) -> Response:
+              password: Annotated[str, Form()], csrf: Annotated[str, Form()] = "") -> Response:
         check_csrf(request, csrf)
         try:
-            who = accounts.authenticate(session, email, password, delay_seconds=settings.login_delay_seconds)
+            who = accounts.authenticate(session, email, password, delay_seconds=settings.login_delay_seconds,
+                                        throttle=throttle, address=client_address(request))
+        except accounts.TooManyAttemptsError as exc:
+            page = render(request, "login.html", None, code=status.HTTP_429_TOO_MANY_REQUESTS, throttled=True)
+            page.headers["Retry-After"] = str(exc.retry_after)
+            return page
         except AuthenticationError:
             return render(request, "login.html", None, code=401, failed=True)
-        request.session.clear()  # a new session at login: no fixation
+        request.session.clear()  # a new session (and CSRF token) at login: no fixation
         request.session["uid"] = who.user_id
+        request.session["gen"] = accounts.session_generation(session, who.user_id)
         return RedirectResponse("/", status.HTTP_303_SEE_OTHER)
 
-    @app.post("/logout")
-    def logout(request: Request, csrf: Annotated[str, Form()]) -> Response:
+    @app.post("/logout", include_in_schema=False)
+    def logout(request: Request, who: Annotated[Principal | None, Depends(page_principal)],
+               session: Annotated[Session, Depends(db)], csrf: Annotated[str, Form()] = "") -> Response:
         check_csrf(request, csrf)
+        if who is not None:  # every copy of this session cookie (and the user's other sessions) stops working
+            _write(session, lambda: accounts.end_sessions(session, who.user_id))
         request.session.clear()
         return RedirectResponse("/login", status.HTTP_303_SEE_OTHER)
 
@@ -241,17 +269,17 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
             "may_publish": who.role in assessments.PUBLISHERS,
         }
 
-    @app.get("/", response_class=HTMLResponse)
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def dashboard(request: Request, who: Annotated[Principal | None, Depends(page_principal)],
                   session: Annotated[Session, Depends(db)]) -> Response:
         if who is None:
             return RedirectResponse("/login", status.HTTP_303_SEE_OTHER)
         return render(request, "dashboard.html", who, **dashboard_context(session, who))
 
-    @app.post("/inventories")
+    @app.post("/inventories", include_in_schema=False)
     async def upload_inventory(request: Request, who: Annotated[Principal | None, Depends(page_principal)],
                                session: Annotated[Session, Depends(db)], file: UploadFile,
-                               csrf: Annotated[str, Form()], name: Annotated[str, Form()] = "") -> Response:
+                               csrf: Annotated[str, Form()] = "", name: Annotated[str, Form()] = "") -> Response:
         if who is None:
             return RedirectResponse("/login", status.HTTP_303_SEE_OTHER)
         check_csrf(request, csrf)
@@ -264,11 +292,12 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
             assessment = _write(session, lambda: assessments.create(
                 session, who, "inventory", name or str(data.get("county", "")), data))
         except CountyZeroError as exc:
-            return render(request, "dashboard.html", who, code=422,
+            code = 403 if isinstance(exc, PermissionError) else 422
+            return render(request, "dashboard.html", who, code=code,
                           **{**dashboard_context(session, who), "problems": [str(exc)]})
         return RedirectResponse(f"/inventories/{assessment.id}", status.HTTP_303_SEE_OTHER)
 
-    @app.get("/inventories/{assessment_id}", response_class=HTMLResponse)
+    @app.get("/inventories/{assessment_id}", response_class=HTMLResponse, include_in_schema=False)
     def inventory_page(request: Request, assessment_id: int, who: Annotated[Principal | None, Depends(page_principal)],
                        session: Annotated[Session, Depends(db)]) -> Response:
         if who is None:
@@ -279,7 +308,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
             return render(request, "not_found.html", who, code=404)
         return render(request, "inventory.html", who, a=assessment, r=assessment.result, figure=scenes(assessment))
 
-    @app.get("/inventories/{assessment_id}/explain/{line_id}", response_class=HTMLResponse)
+    @app.get("/inventories/{assessment_id}/explain/{line_id}", response_class=HTMLResponse,
+             include_in_schema=False)
     def explain_page(request: Request, assessment_id: int, line_id: str,
                      who: Annotated[Principal | None, Depends(page_principal)],
                      session: Annotated[Session, Depends(db)]) -> Response:
@@ -303,6 +333,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     label_routes.register(app, kit)
     challenge_routes.register(app, kit)
     ledger_routes.register(app, kit)
+    document_refusals(app.router.routes)
 
     @app.exception_handler(404)
     def not_found(request: Request, exc: Exception) -> Response:
