@@ -24,7 +24,8 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
 from countyzero.core.errors import CountyZeroError, InputError
-from countyzero.core.io import read_document
+from countyzero.core.io import read_bytes
+from countyzero.core.limits import InputLimits
 from countyzero.services import assessments, labels
 from countyzero.services.accounts import Principal
 from countyzero.services.engines import plain
@@ -92,17 +93,9 @@ def default_name(kind: str, data: dict[str, Any]) -> str:
     return str(data.get("name") or kind)
 
 
-def read_upload(filename: str, content: bytes, rows_key: str) -> dict[str, Any]:
+def read_upload(filename: str, content: bytes, rows_key: str, limits: InputLimits | None = None) -> dict[str, Any]:
     """A document (YAML, JSON, CSV, XLSX) as a JSON-safe dict; errors name the file, row and field."""
-    suffix = Path(filename).suffix.lower()
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / f"upload{suffix}"
-        path.write_bytes(content)
-        try:
-            document = read_document(path, rows_key)
-        except InputError as exc:
-            raise InputError(exc.message, file=filename, row=exc.row, field=exc.field) from None
-    data: dict[str, Any] = plain(document.data)
+    data: dict[str, Any] = plain(read_bytes(filename, content, rows_key, limits=limits).data)
     return data
 
 
@@ -233,10 +226,10 @@ def register(app: FastAPI, kit: Kit) -> None:
             documents = {}
             for field in form.getlist("file"):
                 filename, content = await read_file(field, "file")
-                documents[filename] = read_upload(filename, content, section.rows)
+                documents[filename] = read_upload(filename, content, section.rows, settings.limits)
             return roadmap_bundle(documents)
         filename, content = await read_file(form.get("file"), "file")
-        data = read_upload(filename, content, section.rows)
+        data = read_upload(filename, content, section.rows, settings.limits)
         if section.path == "credits":
             data = {"standard": str(form.get("standard") or "ccer"), "project": data}
             if form.get("price"):
