@@ -166,8 +166,9 @@ def _reason(exc: Exception) -> str:
 
 def _load_yaml(text: str, limits: InputLimits) -> Any:
     """Safe YAML within ``limits``; a problem raises :class:`InputError` with the line (no file yet)."""
-    loader = _BoundedLoader(text, limits)
+    loader: _BoundedLoader | None = None
     try:
+        loader = _BoundedLoader(text, limits)  # its reader already refuses control characters
         return loader.get_single_data()
     except InputError:
         raise
@@ -176,11 +177,12 @@ def _load_yaml(text: str, limits: InputLimits) -> Any:
         raise InputError(f"malformed YAML: {exc.problem or exc.context or 'syntax error'}",
                          row=mark.line + 1 if mark is not None else None) from None
     except yaml.YAMLError as exc:
-        raise InputError(f"malformed YAML: {exc}") from None
+        raise InputError(f"malformed YAML: {getattr(exc, 'reason', None) or exc}") from None
     except (ValueError, OverflowError) as exc:  # a constructor's: a date like 2022-02-30, an int of 5,000 digits
         raise InputError(f"malformed YAML: {_reason(exc)}") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 # JSON ---------------------------------------------------------------------------------------------------------
@@ -218,8 +220,12 @@ def _parse_tree(text: str, name: str, suffix: str, limits: InputLimits) -> dict[
     return data
 
 
+KEY_TYPES = (str, int, float, bool, type(None))  # the keys JSON can write (a YAML date cannot be one)
+
+
 def _check_values(document: Document, limits: InputLimits) -> None:
-    """Refuse nesting deeper than the limit, numbers that are not finite and text with NUL characters.
+    """Refuse nesting deeper than the limit, numbers that are not finite, text with NUL characters, and keys
+    (YAML dates, say) that no JSON result could hold.
 
     NaN and infinity pass most validators (``gt=0`` lets infinity through) and break JSON results; a NUL cannot be
     stored in a PostgreSQL text or JSON column.
@@ -239,11 +245,16 @@ def _check_values(document: Document, limits: InputLimits) -> None:
             raise refuse(f"nested more than {limits.nesting_depth} levels deep (limit COUNTYZERO_MAX_NESTING_DEPTH)",
                          where)
         for key, value in node.items() if isinstance(node, dict) else enumerate(node):
+            if isinstance(key, str):
+                if "\x00" in key:
+                    raise refuse("a key contains a NUL character", where)
+            elif not isinstance(key, KEY_TYPES):
+                raise refuse(f"a key must be text or a number, not {type(key).__name__} {key!r}", where)
             if isinstance(value, dict | list):
                 stack.append((value, (*where, key)))
             elif isinstance(value, float) and not math.isfinite(value):
                 raise refuse(f"{value} is not a number that can be used (NaN or infinite)", (*where, key))
-            elif (isinstance(value, str) and "\x00" in value) or (isinstance(key, str) and "\x00" in key):
+            elif isinstance(value, str) and "\x00" in value:
                 raise refuse("text contains a NUL character", (*where, key))
 
 
@@ -280,8 +291,8 @@ def _read_csv(text: str, path: str, rows_key: str, limits: InputLimits) -> Docum
                 continue
             rows.append(_nest(raw))
             numbers.append(start + reader.line_num)
-    except csv.Error as exc:
-        raise InputError(f"malformed CSV: {exc}", file=path, row=start + reader.line_num) from None
+    except csv.Error as exc:  # the DictReader's line_num is the last good row's; its reader's is the bad one's
+        raise InputError(f"malformed CSV: {exc}", file=path, row=start + reader.reader.line_num) from None
     except InputError as exc:
         raise InputError(exc.message, file=path, row=exc.row or start + reader.line_num, field=exc.field) from None
     meta[rows_key] = rows
@@ -353,7 +364,7 @@ def _read_sheets(book: Any, path: str, rows_key: str, limits: InputLimits) -> Do
                 except InputError as exc:
                     raise InputError(exc.message, row=f"meta!{number}", field=exc.field) from None
     sheet = book[rows_key] if rows_key in book.sheetnames else book.worksheets[0]
-    first = next(sheet.iter_rows(max_row=1, max_col=limits.xlsx_columns + 1, values_only=True), ())
+    first = next(sheet.iter_rows(max_row=1, values_only=True), ())  # one row: at most 16,384 cells
     names = list(first)
     while names and names[-1] is None:
         names.pop()
