@@ -22,7 +22,7 @@ import io
 import json
 import math
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -438,6 +438,46 @@ def read_bytes(name: str, content: bytes, rows_key: str, *, limits: InputLimits 
     _check_values(document, limits)
     document.sha256 = sha256_of(content)
     return document
+
+
+# writing ------------------------------------------------------------------------------------------------------
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # OWASP "CSV injection": what a spreadsheet may run as a formula
+
+
+def neutralise(value: Any) -> Any:
+    """A cell value a spreadsheet shows as it is, never runs: text that starts like a formula (``=``, ``+``, ``-``,
+    ``@``, tab, carriage return) gets a leading single quote. Numbers, booleans and empty cells are unchanged, so
+    ``-5.2`` written from a float stays a number while the text ``-cmd|…`` is neutralised. Every CSV and XLSX
+    file the software writes passes its cells through here (:func:`csv_text`, the XLSX exports).
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def csv_text(header: Sequence[Any], rows: Iterable[Sequence[Any]], *, float_format: str | None = None,
+             bom: bool = False) -> str:
+    """CSV text (``\\n`` line ends) with every header name and cell through :func:`neutralise`.
+
+    ``float_format`` (e.g. ``"{:.10g}"``) formats floats after neutralising; ``bom`` starts the text with a
+    byte-order mark, so spreadsheet programs read it as UTF-8.
+    """
+    lines = _Lines()
+    # "\r\n" makes the writer quote a cell holding a lone carriage return, which spreadsheets take for a line
+    # break (a hidden new row could start with a formula); each row then ends with "\n" as before.
+    writer = csv.writer(lines, lineterminator="\r\n")
+    writer.writerow([neutralise(name) for name in header])
+    for row in rows:
+        writer.writerow([float_format.format(value) if float_format and isinstance(value, float)
+                         else neutralise(value) for value in row])
+    return ("\ufeff" if bom else "") + "".join(lines)
+
+
+class _Lines(list[str]):
+    """A file for :func:`csv.writer` that keeps each written row, its "\r\n" ending made "\n"."""
+
+    def write(self, row: str) -> None:
+        self.append(row.removesuffix("\r\n") + "\n")
 
 
 def write_files(files: Mapping[Path, str | bytes]) -> None:

@@ -1,0 +1,129 @@
+"""Hostile uploads through the platform: an XLSX zip bomb, alias bombs, deep nesting, NaN, NUL, Python tags, wrong
+encodings, garbage IFC, oversized files and bodies — each answers 4xx naming the problem, and nothing is stored
+(no assessment, no audit entry)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from countyzero.services import accounts
+from countyzero.settings import Settings
+from countyzero.store.db import transaction
+from countyzero.store.models import Assessment, AuditEntry
+from countyzero.web.app import create_app
+from tests.security.hostile_files import EXAMPLES, xlsx_zip_bomb
+from tests.security.test_readers_hostile import BILLION_LAUGHS
+
+PASSWORD = "correct horse battery"
+MAX_UPLOAD = 300_000
+
+
+@pytest.fixture
+def platform(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[TestClient, object]]:
+    from argon2 import PasswordHasher
+
+    monkeypatch.setattr(accounts, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    settings = Settings(environment="test", database_url=f"sqlite:///{tmp_path / 'cz.db'}", login_delay_seconds=0,
+                        secret_key="test-secret-" + "x" * 20, max_upload_bytes=MAX_UPLOAD)
+    app = create_app(settings)
+    with transaction(app.state.sessions) as session:
+        accounts.create_organisation(session, "Baoting County")
+        accounts.create_user(session, "analyst@baoting.cn", PASSWORD, organisation="Baoting County", role="analyst")
+    with TestClient(app) as client:
+        yield client, app.state.sessions
+
+
+def csrf(client: TestClient, path: str) -> str:
+    match = re.search(r'name="csrf" value="([^"]+)"', client.get(path).text)
+    assert match, path
+    return match.group(1)
+
+
+def stored(sessions: object) -> tuple[int, int]:
+    with sessions() as session:  # type: ignore[operator]
+        return (session.scalar(select(func.count()).select_from(Assessment)),
+                session.scalar(select(func.count()).select_from(AuditEntry)))
+
+
+def logged_in(client: TestClient) -> None:
+    response = client.post("/login", data={"email": "analyst@baoting.cn", "password": PASSWORD,
+                                           "csrf": csrf(client, "/login")}, follow_redirects=False)
+    assert response.status_code == 303
+
+
+HOSTILE_FILES = [
+    ("bomb.xlsx", xlsx_zip_bomb(64 * 1024 * 1024), "zip bomb"),
+    ("laughs.yaml", BILLION_LAUGHS, "alias"),
+    ("deep.json", b'{"a": ' + b"[" * 50_000 + b"]" * 50_000 + b"}", "nested"),
+    ("nan.json", b'{"county": "x", "year": 2022, "activities": [{"id": "a", "quantity": NaN}]}', "NaN"),
+    ("nul.csv", b"id,quantity\na,1\x00\n", "NUL"),
+    ("tag.yaml", b"county: !!python/object/apply:os.system ['true']\n", "constructor"),
+    ("gbk.csv", "id,名称\na,保亭\n".encode("gbk"), "UTF-8"),
+    ("zip.xlsx", b"PK\x03\x04 not really a workbook", "not a readable XLSX"),
+    ("dup.yaml", b"county: A\ncounty: B\n", "twice"),
+    ("big.json", b'{"year": ' + b"9" * 5000 + b"}", "digits"),
+]
+
+
+@pytest.mark.parametrize(("page", "rows"), [("/inventories", "/"), ("/buildings", "/buildings"),
+                                            ("/communities", "/communities")])
+def test_hostile_files_answer_422_naming_the_problem_and_store_nothing(
+        platform: tuple[TestClient, object], page: str, rows: str) -> None:
+    client, sessions = platform
+    logged_in(client)
+    before = stored(sessions)
+    for name, content, problem in HOSTILE_FILES:
+        response = client.post(page, data={"csrf": csrf(client, rows)}, files={"file": (name, content)},
+                               follow_redirects=False)
+        assert response.status_code == 422, (page, name, response.status_code)
+        assert name in response.text and problem in response.text, (page, name, response.text[-2000:])
+        assert stored(sessions) == before, (page, name)
+
+
+def test_oversized_file_is_refused_before_it_is_read(platform: tuple[TestClient, object]) -> None:
+    client, sessions = platform
+    logged_in(client)
+    before = stored(sessions)
+    response = client.post("/buildings", data={"csrf": csrf(client, "/buildings")},
+                           files={"file": ("big.yaml", b"a: 1\n" * (MAX_UPLOAD // 5 + 10))})
+    assert response.status_code == 422 and "larger than" in response.text and "big.yaml" in response.text
+    assert stored(sessions) == before
+
+
+def test_garbage_ifc_upload(platform: tuple[TestClient, object]) -> None:
+    client, sessions = platform
+    logged_in(client)
+    before = stored(sessions)
+    mapping = (EXAMPLES / "buildings" / "clinic_mapping.yaml").read_bytes()
+    response = client.post("/buildings", data={"csrf": csrf(client, "/buildings")},
+                           files={"ifc": ("model.ifc", b"\x00\xff not IFC"), "mapping": ("mapping.yaml", mapping)})
+    assert response.status_code == 422 and "model.ifc" in response.text and "not a readable IFC" in response.text
+    laughs = client.post("/buildings", data={"csrf": csrf(client, "/buildings")},
+                         files={"ifc": ("clinic.ifc", (EXAMPLES / "buildings" / "clinic.ifc").read_bytes()),
+                                "mapping": ("mapping.yaml", BILLION_LAUGHS)})
+    assert laughs.status_code == 422 and "mapping.yaml" in laughs.text and "alias" in laughs.text
+    assert stored(sessions) == before
+
+
+def test_api_refuses_oversized_and_malformed_bodies(platform: tuple[TestClient, object]) -> None:
+    client, sessions = platform
+    response = client.post("/api/v1/auth/token", data={"username": "analyst@baoting.cn", "password": PASSWORD})
+    headers = {"Authorization": f"Bearer {response.json()['access_token']}", "Content-Type": "application/json"}
+    before = stored(sessions)
+    big = client.post("/api/v1/inventories", content=b'{"a": "' + b"x" * MAX_UPLOAD + b'"}', headers=headers)
+    assert big.status_code == 413 and "larger than" in big.json()["detail"]
+    broken = client.post("/api/v1/inventories", content=b'{"county": "x", ', headers=headers)
+    assert broken.status_code == 422
+    inventory = json.loads(json.dumps({"county": "x", "year": 2022, "activities": [
+        {"id": "a", "gpc": "I.1.1", "kind": "fuel", "key": "lpg", "quantity": 1.0, "unit": "t"}]}))
+    inventory["activities"][0]["quantity"] = float("nan")
+    nan = client.post("/api/v1/inventories", content=json.dumps(inventory).encode(), headers=headers)
+    assert nan.status_code == 422, nan.text
+    assert stored(sessions) == before
