@@ -135,3 +135,34 @@ def test_every_example_reads_unchanged() -> None:
     """The mutations start from files the readers accept (else every mutation would fail for the same reason)."""
     for reader, example in READERS.values():
         reader(example)
+
+
+FACTOR_FILE = sorted((Path(__file__).resolve().parents[2] / "src" / "countyzero" / "factors" / "data").glob("*.csv"))[0]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_user_factor_files_load_or_are_refused_naming_the_file(data: st.DataObject) -> None:
+    from countyzero.factors.library import FactorLibrary
+
+    head = b"\n".join(FACTOR_FILE.read_bytes().splitlines()[:6]) + b"\n"
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "mine.csv"
+        path.write_bytes(data.draw(mutated(head, ["\x00", '"', ",", "\n", "x" * 200_000, "\xff", "id,", "nan"])))
+        read_or_refuse(lambda p: FactorLibrary.load([p]), path)
+
+
+def test_uploaded_finance_document_cannot_open_server_files(tmp_path: Path) -> None:
+    from countyzero.services.engines import finance
+
+    secret = tmp_path / "secret.json"
+    secret.write_text('{"total_issuable_tco2e": 123456, "vintages": []}', encoding="utf-8")
+    document = yaml.safe_load((EXAMPLES / "finance" / "baoting-rooftop-pv.yaml").read_text(encoding="utf-8"))
+    for target in (str(secret), "/dev/zero", "../../../../etc/hostname"):
+        document["links"] = {"credits_result": target}
+        try:
+            finance(document)
+        except InputError as exc:
+            assert exc.field == "links.credits_result" and exc.file is None and "on disk only" in exc.message
+        else:
+            raise AssertionError(f"the link {target} was followed")

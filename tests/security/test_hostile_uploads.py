@@ -127,3 +127,17 @@ def test_api_refuses_oversized_and_malformed_bodies(platform: tuple[TestClient, 
     nan = client.post("/api/v1/inventories", content=json.dumps(inventory).encode(), headers=headers)
     assert nan.status_code == 422, nan.text
     assert stored(sessions) == before
+
+
+def test_uploaded_finance_link_never_reads_a_server_file(platform: tuple[TestClient, object], tmp_path: Path) -> None:
+    client, sessions = platform
+    logged_in(client)
+    before = stored(sessions)
+    secret = tmp_path / "secret.json"
+    secret.write_text('{"total_issuable_tco2e": 987654321, "vintages": []}', encoding="utf-8")
+    document = (EXAMPLES / "finance" / "baoting-rooftop-pv.yaml").read_text(encoding="utf-8")
+    document += f"links: {{credits_result: {json.dumps(str(secret))}}}\n"
+    response = client.post("/finance", data={"csrf": csrf(client, "/finance")},
+                           files={"file": ("pv.yaml", document.encode())}, follow_redirects=False)
+    assert response.status_code == 422 and "links.credits_result" in response.text
+    assert "987654321" not in response.text and stored(sessions) == before
