@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from countyzero.services import accounts
@@ -19,6 +21,7 @@ from countyzero.store.db import transaction
 from countyzero.store.models import Assessment, AuditEntry
 from countyzero.web.app import create_app
 from tests.security.hostile_files import EXAMPLES, xlsx_zip_bomb
+from tests.security.test_engine_readers_hostile import mutated_tree
 from tests.security.test_readers_hostile import BILLION_LAUGHS
 
 PASSWORD = "correct horse battery"
@@ -141,3 +144,39 @@ def test_uploaded_finance_link_never_reads_a_server_file(platform: tuple[TestCli
                            files={"file": ("pv.yaml", document.encode())}, follow_redirects=False)
     assert response.status_code == 422 and "links.credits_result" in response.text
     assert "987654321" not in response.text and stored(sessions) == before
+
+
+def _service_documents() -> dict[str, dict[str, object]]:
+    from countyzero.core.io import read_document
+    from countyzero.services.engines import plain
+
+    def data(name: str, rows: str) -> dict[str, object]:
+        return dict(read_document(EXAMPLES / name, rows).data)
+
+    return plain({"inventory": data("inventory-2022.yaml", "activities"),
+                  "building": data("buildings/clinic_boq.yaml", "items"),
+                  "finance": data("finance/baoting-rooftop-pv.yaml", "rows"),
+                  "credits": {"standard": "ccer", "project": data("credits/broadleaf-arr.yaml", "monitoring")},
+                  "community": data("community/village-2025.yaml", "households"),
+                  "farm": data("farms/demo-farm-2025.yaml", "fields")})
+
+
+SERVICE_DOCUMENTS = _service_documents()
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_engines_behind_the_uploads_answer_a_result_or_an_input_error(data: st.DataObject) -> None:
+    """What a page upload runs after reading (``services.assessments.ENGINES``): a result that JSON (and PostgreSQL)
+    can store — no NaN or infinity — or a CountyZeroError (a 4xx); anything else would be a 500."""
+    from countyzero.core.errors import CountyZeroError
+    from countyzero.services.assessments import ENGINES
+    from countyzero.services.engines import plain
+
+    kind = data.draw(st.sampled_from(sorted(SERVICE_DOCUMENTS)))
+    document = data.draw(mutated_tree(SERVICE_DOCUMENTS[kind]))
+    try:
+        result = ENGINES[kind](plain(document))
+    except CountyZeroError:
+        return
+    json.dumps(result, allow_nan=False)

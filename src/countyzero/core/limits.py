@@ -33,7 +33,7 @@ class InputLimits(BaseSettings):
     xlsx_columns: int = Field(
         default=1000, gt=0,
         description="Columns of a sheet's header row. A sheet has at most 16,384; a sparse cell far to the right "
-                    "would make every row that wide. The widest input schema has a few dozen fields.")
+                    "would make every row that wide. Input tables have tens of columns (baoting_activities.csv: 12).")
     yaml_alias_nodes: int = Field(
         default=100_000, gt=0,
         description="Nodes that YAML aliases may add when expanded (a 'billion laughs' document adds 10^9). "
@@ -41,7 +41,8 @@ class InputLimits(BaseSettings):
     nesting_depth: int = Field(
         default=100, gt=0,
         description="Depth of nested mappings and lists in a YAML or JSON document, well below Python's "
-                    "recursion limit of 1000 (parsers and validators recurse); the input schemas nest 6 deep.")
+                    "recursion limit of 1000 (parsers and validators recurse); the example inputs nest at most 7 "
+                    "levels deep.")
 
 
 def input_limits() -> InputLimits:
