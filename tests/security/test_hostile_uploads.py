@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -38,7 +39,8 @@ def platform(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[
     app = create_app(settings)
     with transaction(app.state.sessions) as session:
         accounts.create_organisation(session, "Baoting County")
-        accounts.create_user(session, "analyst@baoting.cn", PASSWORD, organisation="Baoting County", role="analyst")
+        accounts.create_user(session, "analyst@baoting.cn", PASSWORD, organisation="Baoting County",
+                             role="county_admin")
     with TestClient(app) as client:
         yield client, app.state.sessions
 
@@ -180,3 +182,59 @@ def test_engines_behind_the_uploads_answer_a_result_or_an_input_error(data: st.D
     except CountyZeroError:
         return
     json.dumps(result, allow_nan=False)
+
+
+def test_roadmap_bundle_with_scenarios_that_are_not_a_list(platform: tuple[TestClient, object]) -> None:
+    client, sessions = platform
+    logged_in(client)
+    before = stored(sessions)
+    files = [("file", ("roadmap.yaml", b"inventory: inventory.yaml\nscenarios: 5\n")),
+             ("file", ("inventory.yaml", (EXAMPLES / "inventory-2022.yaml").read_bytes()))]
+    response = client.post("/roadmap", data={"csrf": csrf(client, "/roadmap")}, files=files, follow_redirects=False)
+    assert response.status_code == 422 and "scenarios" in response.text and "roadmap.yaml" in response.text
+    assert stored(sessions) == before
+
+
+PAGE_EXAMPLES = {"/buildings": "buildings/clinic_boq.yaml", "/finance": "finance/baoting-rooftop-pv.yaml",
+                 "/credits": "credits/broadleaf-arr.yaml", "/labels": "lifestyle/application-meal.yaml",
+                 "/communities": "community/village-2025.yaml", "/farms": "farms/demo-farm-2025.yaml",
+                 "/inventories": "inventory-2022.yaml"}
+
+
+def test_mutated_uploads_to_every_page_answer_303_or_422(platform: tuple[TestClient, object]) -> None:
+    """Mutated example documents posted to every page (the labels page with an evidence file): stored (303) or
+    refused with the problem (422) — a 500 would raise here (the test client re-raises server errors)."""
+    client, sessions = platform
+    logged_in(client)
+    tokens = {page: csrf(client, "/" if page == "/inventories" else page) for page in PAGE_EXAMPLES}
+    documents = {page: yaml.safe_load((EXAMPLES / name).read_text(encoding="utf-8"))
+                 for page, name in PAGE_EXAMPLES.items()}
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @given(st.data())
+    def upload(data: st.DataObject) -> None:
+        page = data.draw(st.sampled_from(sorted(PAGE_EXAMPLES)))
+        document = data.draw(mutated_tree(documents[page]))
+        as_json = data.draw(st.booleans())
+        content = (json.dumps(document, default=str) if as_json else yaml.safe_dump(document, allow_unicode=True))
+        files = {"file": ("upload.json" if as_json else "upload.yaml", content.encode())}
+        if page == "/labels":
+            files["evidence"] = ("card.pdf", b"%PDF-1.4 evidence")
+        before = stored(sessions)
+        response = client.post(page, data={"csrf": tokens[page]}, files=files, follow_redirects=False)
+        assert response.status_code in (303, 422), (page, response.status_code)
+        if response.status_code == 422:
+            assert stored(sessions) == before
+
+    upload()
+
+
+def test_label_upload_whose_evidence_is_not_a_list(platform: tuple[TestClient, object]) -> None:
+    client, sessions = platform
+    logged_in(client)
+    before = stored(sessions)
+    document = (EXAMPLES / "lifestyle" / "application-meal.yaml").read_text(encoding="utf-8") + "evidence: 5\n"
+    response = client.post("/labels", data={"csrf": csrf(client, "/labels")}, follow_redirects=False,
+                           files={"file": ("meal.yaml", document.encode()), "evidence": ("card.pdf", b"%PDF-1.4")})
+    assert response.status_code == 422 and "evidence" in response.text
+    assert stored(sessions) == before

@@ -128,8 +128,11 @@ def roadmap_bundle(files: dict[str, dict[str, Any]]) -> dict[str, Any]:
     if inventory_name not in by_name:
         raise InputError(f"the roadmap's inventory file {inventory_name!r} was not uploaded", file=roadmap_name,
                          field="inventory")
+    listed = roadmap.get("scenarios") or []
+    if not isinstance(listed, list):
+        raise InputError("scenarios must be a list of scenario file names", file=roadmap_name, field="scenarios")
     scenarios = []
-    for entry in roadmap.get("scenarios") or []:
+    for entry in listed:
         name = Path(str(entry)).name
         if name not in by_name:
             raise InputError(f"the roadmap's scenario file {name!r} was not uploaded", file=roadmap_name,
@@ -240,8 +243,10 @@ def register(app: FastAPI, kit: Kit) -> None:
             evidence = form.get("evidence")
             if isinstance(evidence, UploadFile) and evidence.filename:
                 ev_name, ev = await read_file(evidence, "evidence")
-                data["evidence"] = [*(data.get("evidence") or []),
-                                    {"document": ev_name, "sha256": hashlib.sha256(ev).hexdigest()}]
+                listed = data.get("evidence") or []
+                if not isinstance(listed, list):
+                    raise InputError("evidence must be a list of documents", file=filename, field="evidence")
+                data["evidence"] = [*listed, {"document": ev_name, "sha256": hashlib.sha256(ev).hexdigest()}]
             if form.get("issue"):
                 data["issue"] = True
         return data
