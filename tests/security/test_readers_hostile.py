@@ -246,6 +246,11 @@ def test_xlsx_formulas_are_never_evaluated_only_saved_values_read() -> None:
     document = read_bytes("formula.xlsx", workbook, "rows")
     # openpyxl saved no computed values: the cells are empty, never the formula text or a computed 2
     assert document.data["rows"] == [{"id": "a"}, {"id": "b", "quantity": 5, "unit": "t"}]
+    # a spreadsheet program saves the value beside the formula: that value is read, the formula is not
+    saved = sheet_xml(workbook).replace("<f>1+1</f><v />", "<f>1+1</f><v>2</v>")
+    assert saved != sheet_xml(workbook)
+    assert read_bytes("saved.xlsx", rezip(workbook, {SHEET: saved.encode()}), "rows").data["rows"][0] == \
+        {"id": "a", "quantity": 2}
 
 
 def test_xlsx_xml_entity_expansion_is_refused() -> None:
