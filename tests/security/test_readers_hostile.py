@@ -176,6 +176,8 @@ def test_csv_ragged_rows() -> None:
     assert "more values than columns" in error.message and error.row == 3
     short = read_bytes("short.csv", b"id,quantity,unit\na,1\n", "rows")
     assert short.data["rows"] == [{"id": "a", "quantity": "1"}] and short.row_numbers == [2]
+    trailing = read_bytes("trailing.csv", b"id,quantity,,\na,1,,\n", "rows")  # as spreadsheets export it
+    assert trailing.data["rows"] == [{"id": "a", "quantity": "1"}]
 
 
 def test_csv_duplicate_and_conflicting_columns() -> None:

@@ -89,12 +89,12 @@ def _nest(flat: Mapping[Any, Any]) -> dict[str, Any]:
 
 def _header(names: list[Any], path: str, row: int) -> list[str | None]:
     """Column names of a table's header row; a name given twice is refused (one would silently be lost)."""
-    header = [str(v).strip() or None if v is not None else None for v in names]
+    header = [str(v).strip() if v is not None else None for v in names]
     seen: set[str] = set()
     for name in header:
-        if name is not None and name in seen:
+        if name and name in seen:  # unnamed columns (a trailing comma) may repeat
             raise InputError("column given twice in the header", file=path, row=row, field=name)
-        if name is not None:
+        if name:
             seen.add(name)
     return header
 
