@@ -29,8 +29,8 @@ PASSWORD = "correct horse battery"
 MAX_UPLOAD = 300_000
 
 
-@pytest.fixture
-def platform(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[TestClient, object]]:
+def make_platform(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[TestClient, object]:
+    """The platform on a fresh SQLite file (settings, input limits included, from the environment), one user."""
     from argon2 import PasswordHasher
 
     monkeypatch.setattr(accounts, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
@@ -41,8 +41,14 @@ def platform(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[
         accounts.create_organisation(session, "Baoting County")
         accounts.create_user(session, "analyst@baoting.cn", PASSWORD, organisation="Baoting County",
                              role="county_admin")
-    with TestClient(app) as client:
-        yield client, app.state.sessions
+    return TestClient(app), app.state.sessions
+
+
+@pytest.fixture
+def platform(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[TestClient, object]]:
+    client, sessions = make_platform(tmp_path, monkeypatch)
+    with client:
+        yield client, sessions
 
 
 def csrf(client: TestClient, path: str) -> str:
@@ -238,3 +244,18 @@ def test_label_upload_whose_evidence_is_not_a_list(platform: tuple[TestClient, o
                            files={"file": ("meal.yaml", document.encode()), "evidence": ("card.pdf", b"%PDF-1.4")})
     assert response.status_code == 422 and "evidence" in response.text
     assert stored(sessions) == before
+
+
+def test_upload_limits_are_settings_read_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.security.hostile_files import xlsx_bytes
+
+    workbook = xlsx_bytes([["id", "quantity"], *[["line", 1.0]] * 2000])  # compresses about 10 to 1
+    monkeypatch.setenv("COUNTYZERO_MAX_XLSX_COMPRESSION_RATIO", "3")
+    client, sessions = make_platform(tmp_path, monkeypatch)
+    with client:
+        logged_in(client)
+        before = stored(sessions)
+        response = client.post("/buildings", data={"csrf": csrf(client, "/buildings")},
+                               files={"file": ("lines.xlsx", workbook)}, follow_redirects=False)
+    assert response.status_code == 422 and "COUNTYZERO_MAX_XLSX_COMPRESSION_RATIO" in response.text
+    assert "limit of 3 " in response.text and stored(sessions) == before
