@@ -6,8 +6,6 @@ Errors print one line naming the file, row and field, and exit with status 2 (no
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import sys
 from collections.abc import Iterable
@@ -21,7 +19,7 @@ from rich.table import Table
 from countyzero import __version__
 from countyzero.console import FactorFiles, chosen_format, console, fail, load_library, print_json
 from countyzero.core.errors import CountyZeroError
-from countyzero.core.io import write_files
+from countyzero.core.io import csv_text, write_files
 from countyzero.factors.library import COLUMNS, Factor, FactorLibrary
 
 app = typer.Typer(
@@ -120,13 +118,9 @@ def _emit_factors(rows: list[Factor], fmt: OutputFormat | None, title: str) -> N
     if fmt is OutputFormat.json:
         print_json([row.model_dump(mode="json") for row in rows])
     elif fmt is OutputFormat.csv:
-        buffer = io.StringIO()
         # the columns of a factor file, so the output loads back with --factors (origin is set by the loader)
-        writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n", extrasaction="ignore")
-        writer.writeheader()
-        for row in rows:
-            writer.writerow(row.model_dump(mode="json"))
-        typer.echo(buffer.getvalue(), nl=False)
+        dumped = (row.model_dump(mode="json") for row in rows)
+        typer.echo(csv_text(COLUMNS, ([d.get(k) for k in COLUMNS] for d in dumped)), nl=False)
     else:
         console().print(_factor_table(rows, title))
 
@@ -261,14 +255,10 @@ def inventory_compute(
     if fmt is OutputFormat.json:
         text = json.dumps(result.model_dump(mode="json"), ensure_ascii=False, indent=2)
     else:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(["id", "gpc", "scope", "scene", "method", "notation_key", "tco2e", "biogenic_co2_t",
-                         "factor_ids"])
-        for line in result.lines:
-            writer.writerow([line.id, line.gpc, line.scope, line.scene, line.method or "",
-                             line.notation_key or "", line.tco2e, line.biogenic_co2_t, " ".join(line.factor_ids)])
-        text = buffer.getvalue()
+        text = csv_text(["id", "gpc", "scope", "scene", "method", "notation_key", "tco2e", "biogenic_co2_t",
+                         "factor_ids"],
+                        ([line.id, line.gpc, line.scope, line.scene, line.method or "", line.notation_key or "",
+                          line.tco2e, line.biogenic_co2_t, " ".join(line.factor_ids)] for line in result.lines))
     if output is not None:
         try:
             write_files({output: text})

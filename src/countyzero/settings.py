@@ -14,6 +14,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from countyzero.core.limits import InputLimits
+
 DEVELOPMENT_SECRET = "countyzero-development-secret-change-me"  # refused in production (below)
 MIN_SECRET_LENGTH = 32
 """Shortest secret accepted in production: 32 characters, e.g. ``python -c "import secrets;
@@ -35,6 +37,8 @@ class Settings(BaseSettings):
     secret_key: str = DEVELOPMENT_SECRET
     token_minutes: int = Field(default=8 * 60, gt=0, description="lifetime of API bearer tokens")
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+    limits: InputLimits = Field(default_factory=InputLimits,
+                                description="what one input file may cost to read (COUNTYZERO_MAX_*)")
     login_delay_seconds: float = Field(default=0.5, ge=0, description="delay after a failed login")
     chart_cache_entries: int = Field(default=128, gt=0, description="pages' charts of stored assessments kept "
                                      "drawn (web.charts.ChartCache; ≈ 0.1–0.4 MB of SVG each)")

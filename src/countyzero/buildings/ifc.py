@@ -15,6 +15,7 @@ confirms and reuses; a name not in it is listed in the error, never guessed. Ite
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,7 @@ def _open(path: str | Path) -> Any:
 
     try:
         return ifcopenshell.open(str(path))
-    except (OSError, RuntimeError) as exc:
+    except (OSError, RuntimeError, ifcopenshell.Error) as exc:  # Error: the parser's (no header, bad syntax)
         raise InputError(f"not a readable IFC file ({exc})", file=str(path)) from None
 
 
@@ -108,47 +109,59 @@ def ifc_quantities(path: str | Path) -> list[dict[str, Any]]:
     import ifcopenshell.util.unit as uu
 
     model = _open(path)
-    volume_scale = uu.calculate_unit_scale(model, "VOLUMEUNIT")
-    area_scale = uu.calculate_unit_scale(model, "AREAUNIT")
-    length_scale = uu.calculate_unit_scale(model, "LENGTHUNIT")
     rows: list[dict[str, Any]] = []
-    for element in model.by_type("IfcElement"):
-        if any(element.is_a(kind) for kind in SKIP):
-            continue
-        if ue.get_parts(element) if hasattr(ue, "get_parts") else element.IsDecomposedBy:
-            continue  # counted through its parts
-        guid = element.GlobalId
-        qto = _qto(element)
-        if element.is_a() in AREA_BASED:
-            value = qto.get("Area")
-            if value is None and element.OverallHeight and element.OverallWidth:
-                value = float(element.OverallHeight) * float(element.OverallWidth) * length_scale**2 / area_scale
-                origin = "OverallHeight × OverallWidth"
+    guid = None
+    try:
+        volume_scale = uu.calculate_unit_scale(model, "VOLUMEUNIT")
+        area_scale = uu.calculate_unit_scale(model, "AREAUNIT")
+        length_scale = uu.calculate_unit_scale(model, "LENGTHUNIT")
+        for element in model.by_type("IfcElement"):
+            if any(element.is_a(kind) for kind in SKIP):
+                continue
+            if ue.get_parts(element) if hasattr(ue, "get_parts") else element.IsDecomposedBy:
+                continue  # counted through its parts
+            guid = element.GlobalId
+            qto = _qto(element)
+            if element.is_a() in AREA_BASED:
+                value = qto.get("Area")
+                if value is None and element.OverallHeight and element.OverallWidth:
+                    height, width = float(element.OverallHeight), float(element.OverallWidth)
+                    value = height * width * length_scale**2 / area_scale
+                    origin = "OverallHeight × OverallWidth"
+                else:
+                    origin = "Qto Area"
+                quantity, unit = (float(value) * area_scale if value is not None else None), "m2"
             else:
-                origin = "Qto Area"
-            quantity, unit = (float(value) * area_scale if value is not None else None), "m2"
-        else:
-            unit = "m3"
-            if qto.get("NetVolume") is not None:
-                quantity, origin = float(qto["NetVolume"]) * volume_scale, "Qto NetVolume"
-            elif qto.get("GrossVolume") is not None:
-                quantity, origin = float(qto["GrossVolume"]) * volume_scale, "Qto GrossVolume"
-            else:
-                geometry = _geometry_volume(element)
-                quantity = geometry
-                origin = "computed from geometry"
-        if quantity is None:
-            raise InputError(f"element {guid} ({element.is_a()} {element.Name or ''}) has no quantities "
-                             "(Qto_*BaseQuantities) and no geometry to compute them from",
-                             file=str(path), row=guid, field="quantity")
-        materials = _materials(element)
-        if not materials:
-            raise InputError(f"element {guid} ({element.is_a()} {element.Name or ''}) has no material",
-                             file=str(path), row=guid, field="material")
-        for name, share in materials:
-            rows.append({"guid": guid, "ifc_class": element.is_a(), "name": element.Name or "",
-                         "material": name or "", "share": share, "quantity": quantity * share, "unit": unit,
-                         "origin": origin})
+                unit = "m3"
+                if qto.get("NetVolume") is not None:
+                    quantity, origin = float(qto["NetVolume"]) * volume_scale, "Qto NetVolume"
+                elif qto.get("GrossVolume") is not None:
+                    quantity, origin = float(qto["GrossVolume"]) * volume_scale, "Qto GrossVolume"
+                else:
+                    geometry = _geometry_volume(element)
+                    quantity = geometry
+                    origin = "computed from geometry"
+            if quantity is not None and not math.isfinite(quantity):
+                raise InputError(f"element {guid} ({element.is_a()} {element.Name or ''}) has a quantity that is "
+                                 f"not a finite number ({quantity})", file=str(path), row=guid, field="quantity")
+            if quantity is None:
+                raise InputError(f"element {guid} ({element.is_a()} {element.Name or ''}) has no quantities "
+                                 "(Qto_*BaseQuantities) and no geometry to compute them from",
+                                 file=str(path), row=guid, field="quantity")
+            materials = _materials(element)
+            if not materials:
+                raise InputError(f"element {guid} ({element.is_a()} {element.Name or ''}) has no material",
+                                 file=str(path), row=guid, field="material")
+            for name, share in materials:
+                rows.append({"guid": guid, "ifc_class": element.is_a(), "name": element.Name or "",
+                             "material": name or "", "share": share, "quantity": quantity * share, "unit": unit,
+                             "origin": origin})
+    except InputError:
+        raise
+    except (AttributeError, TypeError, ValueError, KeyError, IndexError) as exc:
+        # a reference to the wrong kind of entity (the parser checks syntax, not the schema's types)
+        raise InputError(f"the IFC model breaks the IFC schema ({type(exc).__name__}: {exc})", file=str(path),
+                         row=guid) from None
     if not rows:
         raise InputError("the model has no physical elements with quantities", file=str(path))
     return rows
@@ -174,7 +187,11 @@ def boq_from_ifc(path: str | Path, mapping_path: str | Path) -> dict[str, Any]:
     """
     mapping = read_document(mapping_path, "materials")
     table: dict[str, dict[str, Any]] = {}
-    for index, row in enumerate(mapping.data.get("materials") or []):
+    materials = mapping.data.get("materials") or []
+    if not isinstance(materials, list):
+        raise InputError("materials must be a list of rows (ifc_material, factor_id …)", file=mapping.path,
+                         field="materials")
+    for index, row in enumerate(materials):
         name = row.get("ifc_material") if isinstance(row, dict) else None
         if not name:
             raise InputError("ifc_material is missing", file=mapping.path, row=mapping.row_label(index),

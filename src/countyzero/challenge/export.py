@@ -1,14 +1,14 @@
 """Exports of a challenge: ranking CSV and XLSX, the bilingual HTML gallery of accepted entries, PDF.
 
-Spreadsheet formula injection is neutralised (OWASP "CSV injection"): a text cell that starts with ``=``, ``+``,
-``-``, ``@``, a tab or a carriage return is prefixed with a single quote, so a spreadsheet shows it as text and
-never runs it. Numbers stay numbers. The gallery is one self-contained page: figures are inline SVG
-(matplotlib), with no script, stylesheet or font loaded from elsewhere. Files are written all-or-nothing.
+Spreadsheet formula injection is neutralised (OWASP "CSV injection") by :func:`countyzero.core.io.neutralise`: a
+text cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is prefixed with a single quote, so
+a spreadsheet shows it as text and never runs it. Numbers stay numbers. The gallery is one self-contained page:
+figures are inline SVG (matplotlib), with no script, stylesheet or font loaded from elsewhere. Files are written
+all-or-nothing.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 from html import escape
 from typing import Any
@@ -17,15 +17,7 @@ import numpy as np
 from markupsafe import Markup
 
 from countyzero.challenge.jury import ChallengeResult
-
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value: Any) -> Any:
-    """A cell value safe for a spreadsheet: text starting like a formula gets a leading quote."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
+from countyzero.core.io import csv_text, neutralise
 
 
 def ranking_rows(result: ChallengeResult) -> list[dict[str, Any]]:
@@ -49,13 +41,10 @@ def ranking_rows(result: ChallengeResult) -> list[dict[str, Any]]:
 
 def to_csv(rows: list[dict[str, Any]]) -> str:
     """CSV text (UTF-8 with BOM for spreadsheets), every text cell neutralised."""
-    buffer = io.StringIO()
-    if rows:
-        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: neutralise(v) for k, v in row.items()})
-    return "\ufeff" + buffer.getvalue()
+    if not rows:
+        return "\ufeff"
+    header = list(dict.fromkeys(k for row in rows for k in row))
+    return csv_text(header, ([row.get(k) for k in header] for row in rows), bom=True)
 
 
 def _sheet(book: Any, title: str, rows: list[dict[str, Any]]) -> None:
@@ -63,7 +52,7 @@ def _sheet(book: Any, title: str, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     header = list(rows[0])
-    sheet.append(header)
+    sheet.append([neutralise(name) for name in header])
     for row in rows:
         sheet.append([neutralise(_plain(row.get(k))) for k in header])
 

@@ -155,8 +155,17 @@ def read_factor_rows(text: str, origin: str) -> list[Factor]:
         Naming the file, row (header = row 1) and field of the first problem. Nothing is returned
         when any row is bad, so a load is all-or-nothing.
     """
+    if "\x00" in text:
+        raise FactorDataError("text contains a NUL character (is it a binary file?)", file=origin,
+                              row=text.count("\n", 0, text.index("\x00")) + 1)
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    header = reader.fieldnames or []
+    try:
+        header = reader.fieldnames or []
+    except csv.Error as exc:
+        raise FactorDataError(f"malformed CSV: {exc}", file=origin, row=1) from None
+    twice = sorted({name for name in header if header.count(name) > 1})
+    if twice:
+        raise FactorDataError(f"column(s) given twice: {', '.join(twice)}", file=origin, row=1)
     missing = sorted(REQUIRED_COLUMNS - set(header))
     if missing:
         raise FactorDataError(f"missing column(s) {', '.join(missing)}", file=origin, row=1)
@@ -165,7 +174,11 @@ def read_factor_rows(text: str, origin: str) -> list[Factor]:
         raise FactorDataError(f"unknown column(s) {', '.join(unknown)}", file=origin, row=1)
     rows: list[Factor] = []
     seen: dict[str, int] = {}
-    for row_number, raw in enumerate(reader, start=2):
+    try:
+        numbered = list(enumerate(reader, start=2))
+    except csv.Error as exc:
+        raise FactorDataError(f"malformed CSV: {exc}", file=origin, row=reader.reader.line_num) from None
+    for row_number, raw in numbered:
         factor = _parse_row(raw, origin, row_number)
         if factor.id in seen:
             raise FactorDataError(
@@ -253,6 +266,8 @@ class FactorLibrary:
                 text = path.read_text(encoding="utf-8")
             except OSError as exc:
                 raise FactorDataError(f"cannot read factor file: {exc.strerror}", file=str(path)) from None
+            except UnicodeDecodeError as exc:
+                raise FactorDataError(f"not UTF-8 text (byte {exc.start})", file=str(path)) from None
             hasher.update(str(path).encode() + b"\0" + text.encode())
             for row in read_factor_rows(text, str(path)):
                 if row.id in rows:

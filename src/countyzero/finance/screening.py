@@ -115,7 +115,10 @@ def _as_float(name: str, value: MetricValue) -> float:
 
 
 def _read_link(path: str, base_dir: Path | None, field: str, keys: Iterable[str]) -> tuple[dict[str, Any], str, str]:
-    resolved = Path(path) if Path(path).is_absolute() or base_dir is None else base_dir / path
+    if base_dir is None:  # an uploaded document: its links must never open files on the server
+        raise InputError("linked results are read beside a project file on disk only; give the values "
+                         "(metrics, evidence) in the document instead", field=field)
+    resolved = Path(path) if Path(path).is_absolute() else base_dir / path
     try:
         content = resolved.read_bytes()
         data = json.loads(content)
@@ -123,6 +126,9 @@ def _read_link(path: str, base_dir: Path | None, field: str, keys: Iterable[str]
         raise InputError(f"cannot read linked result: {exc.strerror}", field=field, file=str(resolved)) from None
     except json.JSONDecodeError as exc:
         raise InputError(f"linked result is not JSON: {exc.msg}", field=field, file=str(resolved)) from None
+    except (ValueError, RecursionError) as exc:  # not UTF-8, an integer of 5,000 digits, nesting too deep
+        raise InputError(f"linked result is not readable JSON ({type(exc).__name__})", field=field,
+                         file=str(resolved)) from None
     if not isinstance(data, dict):
         raise InputError("linked result must be a JSON object", field=field, file=str(resolved))
     for key in keys:

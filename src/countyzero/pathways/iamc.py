@@ -2,16 +2,16 @@
 
 Variable names follow the IAMC / pyam hierarchy with ``|`` (research/county.md §3.8); parents equal the sum
 of their children where a parent is written (``Emissions|Kyoto Gases`` = Σ of its scene children). Written by
-hand with the csv module (pyam is optional and heavy). Names, units and sign conventions are documented in
+hand with the csv module through `countyzero.core.io.csv_text` (pyam is optional and heavy; text cells neutralised
+against formula injection). Names, units and sign conventions are documented in
 docs/pathways.md ("IAMC export").
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 
+from countyzero.core.io import csv_text
 from countyzero.pathways.engine import RoadmapResult, ScenarioResult
 
 SCENE_VARIABLES = {
@@ -60,10 +60,5 @@ def to_iamc_csv(results: RoadmapResult | Iterable[ScenarioResult], *, model: str
     else:
         scenarios = list(results)
     years = scenarios[0].years if scenarios else []
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["model", "scenario", "region", "variable", "unit", *years])
-    for result in scenarios:
-        for row in iamc_rows(result, model=model, region=region):
-            writer.writerow([f"{v:.10g}" if isinstance(v, float) else v for v in row])
-    return buffer.getvalue()
+    rows = (row for result in scenarios for row in iamc_rows(result, model=model, region=region))
+    return csv_text(["model", "scenario", "region", "variable", "unit", *years], rows, float_format="{:.10g}")

@@ -8,7 +8,6 @@ throttling and security headers: docs/security.md (``web/access.py`` classifies 
 
 
 import secrets
-import tempfile
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -24,7 +23,6 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from countyzero import __version__
 from countyzero.core.errors import CountyZeroError, InputError
-from countyzero.core.io import read_document
 from countyzero.factors import default_library
 from countyzero.services import accounts, assessments
 from countyzero.services.accounts import Principal
@@ -288,7 +286,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         try:
             if len(content) > settings.max_upload_bytes:
                 raise InputError(f"file larger than {settings.max_upload_bytes} bytes", file=filename)
-            data = _read_upload(filename, content)
+            data = engine_routes.read_upload(filename, content, "activities", settings.limits)
             assessment = _write(session, lambda: assessments.create(
                 session, who, "inventory", name or str(data.get("county", "")), data))
         except CountyZeroError as exc:
@@ -378,13 +376,3 @@ def _write(session: Session, change: Callable[[], T]) -> T:
     return result
 
 
-def _read_upload(filename: str, content: bytes) -> dict[str, Any]:
-    suffix = Path(filename).suffix.lower()
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / f"upload{suffix}"
-        path.write_bytes(content)
-        try:
-            document = read_document(path, "activities")
-        except InputError as exc:
-            raise InputError(exc.message, file=filename, row=exc.row, field=exc.field) from None
-    return document.data

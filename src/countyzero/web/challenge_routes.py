@@ -158,7 +158,7 @@ def register(app: FastAPI, kit: Kit) -> None:
             filename = Path(field.filename).name
             if len(content) > settings.max_upload_bytes:
                 raise InputError(f"file larger than {settings.max_upload_bytes} bytes", file=filename)
-            data = read_upload(filename, content, "measures")
+            data = read_upload(filename, content, "measures", settings.limits)
             draws = _draws(str(form.get("draws") or ""))
             name = str(form.get("name") or "")
             assessment = kit.write(session, lambda: challenge.submit(session, who, data, name=name, draws=draws))

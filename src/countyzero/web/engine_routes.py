@@ -24,7 +24,8 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import UploadFile
 
 from countyzero.core.errors import CountyZeroError, InputError
-from countyzero.core.io import read_document
+from countyzero.core.io import read_bytes
+from countyzero.core.limits import InputLimits
 from countyzero.services import assessments
 from countyzero.services.accounts import Principal
 from countyzero.services.engines import plain
@@ -118,17 +119,9 @@ def default_name(kind: str, data: dict[str, Any]) -> str:
     return str(data.get("name") or kind)
 
 
-def read_upload(filename: str, content: bytes, rows_key: str) -> dict[str, Any]:
+def read_upload(filename: str, content: bytes, rows_key: str, limits: InputLimits | None = None) -> dict[str, Any]:
     """A document (YAML, JSON, CSV, XLSX) as a JSON-safe dict; errors name the file, row and field."""
-    suffix = Path(filename).suffix.lower()
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / f"upload{suffix}"
-        path.write_bytes(content)
-        try:
-            document = read_document(path, rows_key)
-        except InputError as exc:
-            raise InputError(exc.message, file=filename, row=exc.row, field=exc.field) from None
-    data: dict[str, Any] = plain(document.data)
+    data: dict[str, Any] = plain(read_bytes(filename, content, rows_key, limits=limits).data)
     return data
 
 
@@ -161,8 +154,11 @@ def roadmap_bundle(files: dict[str, dict[str, Any]]) -> dict[str, Any]:
     if inventory_name not in by_name:
         raise InputError(f"the roadmap's inventory file {inventory_name!r} was not uploaded", file=roadmap_name,
                          field="inventory")
+    listed = roadmap.get("scenarios") or []
+    if not isinstance(listed, list):
+        raise InputError("scenarios must be a list of scenario file names", file=roadmap_name, field="scenarios")
     scenarios = []
-    for entry in roadmap.get("scenarios") or []:
+    for entry in listed:
         name = Path(str(entry)).name
         if name not in by_name:
             raise InputError(f"the roadmap's scenario file {name!r} was not uploaded", file=roadmap_name,
@@ -291,7 +287,7 @@ def register(app: FastAPI, kit: Kit) -> None:
             documents = {}
             for field in form.getlist("file"):
                 filename, content = await read_file(field, "file")
-                documents[filename] = read_upload(filename, content, section.rows)
+                documents[filename] = read_upload(filename, content, section.rows, settings.limits)
             if section.path == "roadmap":
                 return roadmap_bundle(documents)
             data = finance_bundle(section, documents)
@@ -302,7 +298,7 @@ def register(app: FastAPI, kit: Kit) -> None:
                 data["date"] = str(form.get("date"))
             return data
         filename, content = await read_file(form.get("file"), "file")
-        data = read_upload(filename, content, section.rows)
+        data = read_upload(filename, content, section.rows, settings.limits)
         if section.path == "credits":
             data = {"standard": str(form.get("standard") or "ccer"), "project": data}
             if form.get("price"):
