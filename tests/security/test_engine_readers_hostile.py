@@ -163,6 +163,8 @@ def test_uploaded_finance_document_cannot_open_server_files(tmp_path: Path) -> N
         try:
             finance(document)
         except InputError as exc:
-            assert exc.field == "links.credits_result" and exc.file is None and "on disk only" in exc.message
+            # refused before anything is read: links resolve only among files uploaded with the project
+            assert exc.field == "links.credits_result" and exc.file is None and "123456" not in str(exc)
+            assert "upload the linked result" in exc.message
         else:
             raise AssertionError(f"the link {target} was followed")
