@@ -286,6 +286,61 @@ def _column_of(error: ValidationError) -> str:
     return _FIELDS.get(loc, loc)
 
 
+def _buildings(table: pa.Table, file: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, pa.Array,
+                                                              np.ndarray]:
+    """Quantities, runs of equal building ids (first row, building), the ids and each building's floor area."""
+    n = table.num_rows
+    quantity = _floats(table, "quantity", file)
+    if not (quantity.min() >= 0 and quantity.max() < np.inf):  # NaN fails both
+        bad = np.flatnonzero(~(quantity >= 0) | (quantity == np.inf))
+        raise _bad("quantity must be a finite number ≥ 0", file, int(bad[0]), "quantity")
+    area = _floats(table, "gross_floor_area_m2", file)
+    if not (area.min() > 0 and area.max() < np.inf):
+        bad = np.flatnonzero(~(area > 0) | (area == np.inf))
+        raise _bad("gross floor area must be a finite number > 0", file, int(bad[0]), "gross_floor_area_m2")
+    run_start, run_building, ids = _runs(table["building_id"], file)
+    inside = np.ones(n, dtype=bool)
+    inside[run_start] = False
+    bad_rows = np.flatnonzero(inside[1:] & (area[1:] != area[:-1])) + 1
+    run_area = area[run_start]
+    areas = run_area[_first_rows(run_building)]
+    bad_runs = np.flatnonzero(areas[run_building] != run_area)
+    bad = np.concatenate((bad_rows[:1], run_start[bad_runs[:1]]))
+    if bad.size:
+        raise _bad("gross floor area differs from the building's first row", file, int(bad.min()),
+                   "gross_floor_area_m2")
+    return quantity, run_start, run_building, ids, areas
+
+
+def _line_types_of(table: pa.Table, file: str | None) -> tuple[list[tuple[str, np.ndarray, list[Any]]], np.ndarray,
+                                                                np.ndarray]:
+    """Line types — rows equal in everything but building, area and quantity: each key column's codes and
+    values, the distinct mixed-radix keys (first column least significant) and each row's line type."""
+    parts: list[tuple[str, np.ndarray, list[Any]]] = []
+    for name in KEY:
+        if name not in table.column_names:
+            continue
+        column = table[name]
+        if name in OPTIONAL_FLOAT:
+            column = _cast(column, pa.float64(), "not a number", name, file)
+        codes, values = _codes(column)
+        if name in OPTIONAL_FLOAT:
+            odd = np.flatnonzero(pc.fill_null(pc.invert(pc.is_finite(values)), False).to_numpy(zero_copy_only=False))
+            if odd.size:
+                raise _bad("not a finite number", file, int(np.flatnonzero(np.isin(codes, odd))[0]), name)
+        parts.append((name, codes, values.to_pylist()))
+    radix = math.prod(len(values) for _, _, values in parts)
+    if radix >= 2**62:
+        raise InputError("too many distinct line types for one portfolio run", file=file)
+    key = parts[0][1].astype(np.int32 if radix < 2**31 else np.int64)
+    weight = len(parts[0][2])
+    for _, codes, values in parts[1:]:
+        np.add(key, np.multiply(codes, weight, dtype=key.dtype), out=key)
+        weight *= len(values)
+    keys, inverse = _line_types(key, radix)
+    return parts, keys, inverse
+
+
 def assess_portfolio(table: pa.Table, *, method: str = "en15978", study_period: int | None = None,
                      library: FactorLibrary | None = None, options: Options | None = None,
                      file: str | None = None) -> PortfolioResult:
@@ -336,50 +391,9 @@ def assess_portfolio(table: pa.Table, *, method: str = "en15978", study_period: 
         if table[name].null_count:
             row = int(np.flatnonzero(table[name].is_null().to_numpy(zero_copy_only=False))[0])
             raise _bad("required value is missing", file, row, name)
-    quantity = _floats(table, "quantity", file)
-    if not (quantity.min() >= 0 and quantity.max() < np.inf):  # NaN fails both
-        bad = np.flatnonzero(~(quantity >= 0) | (quantity == np.inf))
-        raise _bad("quantity must be a finite number ≥ 0", file, int(bad[0]), "quantity")
-    area = _floats(table, "gross_floor_area_m2", file)
-    if not (area.min() > 0 and area.max() < np.inf):
-        bad = np.flatnonzero(~(area > 0) | (area == np.inf))
-        raise _bad("gross floor area must be a finite number > 0", file, int(bad[0]), "gross_floor_area_m2")
-    # buildings: runs of equal ids --------------------------------------------------------------------
-    run_start, run_building, ids = _runs(table["building_id"], file)
+    quantity, run_start, run_building, ids, areas = _buildings(table, file)
+    parts, keys, inverse = _line_types_of(table, file)
     nb, nr = len(ids), len(run_start)
-    inside = np.ones(n, dtype=bool)
-    inside[run_start] = False
-    bad_rows = np.flatnonzero(inside[1:] & (area[1:] != area[:-1])) + 1
-    run_area = area[run_start]
-    areas = run_area[_first_rows(run_building)]
-    bad_runs = np.flatnonzero(areas[run_building] != run_area)
-    bad = np.concatenate((bad_rows[:1], run_start[bad_runs[:1]]))
-    if bad.size:
-        raise _bad("gross floor area differs from the building's first row", file, int(bad.min()),
-                   "gross_floor_area_m2")
-    # line types: rows equal in everything but building and quantity -----------------------------------
-    parts: list[tuple[str, np.ndarray, list[Any]]] = []
-    for name in KEY:
-        if name not in names:
-            continue
-        column = table[name]
-        if name in OPTIONAL_FLOAT:
-            column = _cast(column, pa.float64(), "not a number", name, file)
-        codes, values = _codes(column)
-        if name in OPTIONAL_FLOAT:
-            odd = np.flatnonzero(pc.fill_null(pc.invert(pc.is_finite(values)), False).to_numpy(zero_copy_only=False))
-            if odd.size:
-                raise _bad("not a finite number", file, int(np.flatnonzero(np.isin(codes, odd))[0]), name)
-        parts.append((name, codes, values.to_pylist()))
-    radix = math.prod(len(values) for _, _, values in parts)
-    if radix >= 2**62:
-        raise InputError("too many distinct line types for one portfolio run", file=file)
-    key = parts[0][1].astype(np.int32 if radix < 2**31 else np.int64)
-    weight = len(parts[0][2])
-    for _, codes, values in parts[1:]:
-        np.add(key, np.multiply(codes, weight, dtype=key.dtype), out=key)
-        weight *= len(values)
-    keys, inverse = _line_types(key, radix)
     items: list[BOQItem] = []
     rejected: dict[int, tuple[str, str]] = {}
     weight = 1
