@@ -5,7 +5,7 @@ A portfolio table (Parquet or CSV) has one BOQ line per row:
 ``building_id, gross_floor_area_m2, factor_id, quantity, unit`` and optionally ``density_kg_m3, distance_km,
 transport_mode, waste_rate, service_life_years, mass_kg_per_unit``.
 
-Rows that differ only in quantity and building share a *line type*. Each line type is resolved once, through
+Rows that differ only in building, floor area and quantity share a *line type*. Each line type is resolved once, through
 the same code as a single building (:func:`countyzero.buildings.engine.resolve_items` and
 :func:`countyzero.buildings.modules.embodied_modules`), into a row of coefficients ``C`` (kgCO2e per unit,
 by module). With ``Q`` the sparse matrix of quantities (buildings × line types) the result is ``R = Q · C``.
@@ -213,11 +213,6 @@ def _first_rejected(inverse: np.ndarray, rejected: dict[int, tuple[str, str]], f
     row = int(np.flatnonzero(np.isin(inverse, list(rejected)))[0])
     message, field = rejected[int(inverse[row])]
     return _bad(message, file, row, field)
-
-
-def _encode(key: np.ndarray) -> np.ndarray:
-    """Codes ``0 … k-1`` of an integer key, in order of first appearance."""
-    return np.asarray(pc.dictionary_encode(pa.array(key)).indices.to_numpy(zero_copy_only=False))
 
 
 def _first_rows(codes: np.ndarray) -> np.ndarray:
