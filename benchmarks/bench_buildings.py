@@ -1,10 +1,15 @@
 """Benchmarks of countyzero.buildings; prints JSON medians (record them in docs/performance.md).
 
 1. one assessment with 10,000 BOQ lines (validation + computation; target < 0.3 s);
-2. a portfolio of 100,000 buildings × 30 lines from an Arrow table (target < 10 s);
-3. the same portfolio's per-building A1-A3 scores with bw2calc — FastScoresOnlyMultiLCA (adjoint direction, PARDISO
+2. a portfolio of 100,000 buildings × 30 lines (target < 10 s), timed as ``countyzero buildings portfolio FILE``
+   runs it: :func:`assess_portfolio_file` on a Parquet file written with pyarrow's defaults, reading included;
+   also :func:`assess_portfolio` on the same rows as an in-memory Arrow table of plain strings;
+3. the same portfolio's per-building A1-A3 with bw2calc — FastScoresOnlyMultiLCA (adjoint direction, PARDISO
    from the bench group's pypardiso; MultiLCA with SciPy's solver when neither PARDISO nor UMFPACK is there), one
-   demand per building against a technosphere of line types — reported as a ratio to CountyZero on the same rows.
+   demand per building against a technosphere of line types. Both sides read the same file with the same reader
+   and alternate run by run; "compute" is after the read ("file" = read + compute). bw2calc's scores must equal
+   CountyZero's A1-A3 building by building (relative 1e-9) or the benchmark fails. Ratios of the medians are
+   reported (issue 4: CountyZero ≥ 20× faster).
 
     .venv/bin/python benchmarks/bench_buildings.py [--repeat 3] [--buildings 100000]
 """
@@ -15,15 +20,22 @@ import argparse
 import json
 import platform
 import statistics
+import tempfile
 import time
 import warnings
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from scipy import sparse
 
 from countyzero.buildings import BOQInput, assess_building
-from countyzero.buildings.portfolio import assess_portfolio
+from countyzero.buildings.engine import resolve_items
+from countyzero.buildings.model import BOQItem
+from countyzero.buildings.portfolio import assess_portfolio, assess_portfolio_file, read_portfolio
 from countyzero.core.bulk import bulk_allocation
 from countyzero.factors import default_library
 
@@ -59,9 +71,45 @@ def portfolio(buildings: int, per: int) -> pa.Table:
     })
 
 
-def bw2calc_scores(table: pa.Table, a1a3_per_type: np.ndarray, inverse: np.ndarray, bcodes: np.ndarray,
-                   nb: int) -> np.ndarray:
-    """Per-building A1-A3 with bw2calc: products = line types, one demand per building."""
+def bw2calc_portfolio(table: pa.Table) -> tuple[list[str], np.ndarray, dict[str, float]]:
+    """Per-building A1-A3 with bw2calc from a portfolio table: (building ids, scores, seconds per step).
+
+    Products are the line types (factor, unit, density: what A1-A3 per unit depends on), resolved once by
+    CountyZero's own :func:`resolve_items`; each building is one demand of its summed quantities per type."""
+    steps: dict[str, float] = {}
+    start = time.perf_counter()
+    codes = []
+    for name in ("building_id", "factor_id", "unit", "density_kg_m3"):
+        encoded = pc.dictionary_encode(table[name], null_encoding="encode").combine_chunks()
+        codes.append((np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64),
+                      encoded.dictionary.to_pylist()))
+    (bcodes, ids), parts = codes[0], codes[1:]
+    radix = [len(values) for _, values in parts]
+    key = parts[0][0] + radix[0] * (parts[1][0] + radix[1] * parts[2][0])
+    keys = np.flatnonzero(np.bincount(key, minlength=radix[0] * radix[1] * radix[2]))  # the line types present
+    lookup = np.zeros(radix[0] * radix[1] * radix[2], dtype=np.int64)
+    lookup[keys] = np.arange(len(keys))
+    inverse = lookup[key]
+    items = [BOQItem(id=str(k), factor_id=parts[0][1][k % radix[0]], quantity=1.0,
+                     unit=parts[1][1][k // radix[0] % radix[1]], density_kg_m3=parts[2][1][k // radix[0] // radix[1]])
+             for k in keys.tolist()]
+    a1a3 = resolve_items(items, method="en15978", study_period=60, library=default_library(),
+                         default_transport_mode="gbt51366.e.road_diesel_heavy_10t").a1a3
+    # one demand per building: its quantities summed per line type (CSR sums duplicates), as dictionaries
+    quantity = np.asarray(table["quantity"].to_numpy(), dtype=np.float64)
+    q = sparse.csr_matrix((quantity, (bcodes, inverse)), shape=(len(ids), len(items)))
+    products, amounts, bounds = (q.indices + 1).tolist(), q.data.tolist(), q.indptr.tolist()
+    demands = {str(bid): dict(zip(products[bounds[b]:bounds[b + 1]], amounts[bounds[b]:bounds[b + 1]], strict=True))
+               for b, bid in enumerate(ids)}
+    steps["demands_s"] = time.perf_counter() - start
+    start = time.perf_counter()
+    scores = bw2calc_scores(demands, a1a3)
+    steps["bw2calc_s"] = time.perf_counter() - start
+    return [str(b) for b in ids], scores, steps
+
+
+def bw2calc_scores(demands: dict[str, dict[int, float]], a1a3_per_type: np.ndarray) -> np.ndarray:
+    """Scores of ``demands`` (products 1 … n) against a technosphere of line types with A1-A3 per unit."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         import bw2calc as bc
@@ -78,16 +126,6 @@ def bw2calc_scores(table: pa.Table, a1a3_per_type: np.ndarray, inverse: np.ndarr
     dp.add_persistent_vector(matrix="characterization_matrix", name="c", identifier=["gwp"],
                              indices_array=np.array([(10**6, 10**6)], dtype=bwp.INDICES_DTYPE),
                              data_array=np.ones(1))
-    quantity = table["quantity"].to_numpy()
-    order = np.argsort(bcodes, kind="stable")
-    starts = np.searchsorted(bcodes[order], np.arange(nb + 1))
-    demands = {}
-    for b in range(nb):
-        rows = order[starts[b]:starts[b + 1]]
-        d: dict[int, float] = {}
-        for t, q in zip((inverse[rows] + 1).tolist(), quantity[rows].tolist(), strict=True):
-            d[t] = d.get(t, 0.0) + q
-        demands[f"b{b}"] = d
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if bc.PYPARDISO or bc.UMFPACK:
@@ -99,7 +137,7 @@ def bw2calc_scores(table: pa.Table, a1a3_per_type: np.ndarray, inverse: np.ndarr
         lca = bc.MultiLCA(demands=demands, method_config={"impact_categories": [("gwp",)]}, data_objs=[dp])
         lca.lci()
         lca.lcia()
-    return np.array([lca.scores[(("gwp",), f"b{b}")] for b in range(nb)])
+    return np.array([lca.scores[(("gwp",), key)] for key in demands])
 
 
 def bc_fast() -> bool:
@@ -138,44 +176,59 @@ def main() -> None:
 
     t_one, r_one = median_time(one, args.repeat)
     table = portfolio(args.buildings, args.per_building)
-    t_port, _r_port = median_time(lambda: assess_portfolio(table), args.repeat)
+    with tempfile.TemporaryDirectory() as tmp:  # warm-up, not timed: the Parquet reader's first use
+        pq.write_table(table.slice(0, 10 * args.per_building), Path(tmp) / "warm.parquet")
+        assess_portfolio_file(Path(tmp) / "warm.parquet")
     report: dict[str, Any] = {
         "benchmark": "buildings", "machine": platform.machine(), "python": platform.python_version(),
         "assessment_lines": args.lines, "assessment_median_s": round(t_one, 4),
         "assessment_total_kgco2e": round(r_one.total_kgco2e, 1),
-        "portfolio_buildings": args.buildings, "portfolio_lines": args.buildings * args.per_building,
-        "portfolio_median_s": round(t_port, 3), "repeat": args.repeat}
-    # bw2calc on the same line types and quantities (A1-A3 only, the part both compute identically)
-    import pyarrow.compute as pc
+        "portfolio_buildings": args.buildings, "portfolio_lines": args.buildings * args.per_building}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "portfolio.parquet"
+        pq.write_table(table, path)
+        t_table, _ = median_time(lambda: assess_portfolio(table), args.repeat)
+        bw_buildings = args.bw_buildings or args.buildings
+        if bw_buildings < args.buildings:
+            path = Path(tmp) / "subset.parquet"
+            pq.write_table(table.slice(0, bw_buildings * args.per_building), path)
+        warm = Path(tmp) / "warm.parquet"
+        pq.write_table(table.slice(0, 10 * args.per_building), warm)
+        bw2calc_portfolio(read_portfolio(warm))  # warm-up, not timed: imports, bw2calc's first solver set-up
+        times: dict[str, list[float]] = {}
+        cpu: dict[str, list[float]] = {}  # process time (all threads): less disturbed by a loaded machine
 
-    from countyzero.buildings.engine import resolve_items
-    from countyzero.buildings.model import BOQItem
+        def timed(name: str, fn: Any, *args: Any) -> Any:
+            start, start_cpu = time.perf_counter(), time.process_time()
+            out = fn(*args)
+            times.setdefault(name, []).append(time.perf_counter() - start)
+            cpu.setdefault(name, []).append(time.process_time() - start_cpu)
+            return out
 
-    bw_buildings = args.bw_buildings or args.buildings
-    sub = table.slice(0, bw_buildings * args.per_building)
-    t_sub, r_sub = median_time(lambda: assess_portfolio(sub), args.repeat)
-
-    def bw() -> np.ndarray:
-        table = sub
-        bcodes = np.asarray(pc.dictionary_encode(table["building_id"]).combine_chunks().indices.to_numpy())
-        key = np.asarray(pc.dictionary_encode(table["factor_id"]).combine_chunks().indices.to_numpy())
-        _types, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-        items = [BOQItem(id=str(r), factor_id=table["factor_id"][int(r)].as_py(), quantity=1.0,
-                         unit=table["unit"][int(r)].as_py(), density_kg_m3=table["density_kg_m3"][int(r)].as_py())
-                 for r in first]
-        res = resolve_items(items, method="en15978", study_period=60, library=default_library(),
-                            default_transport_mode="gbt51366.e.road_diesel_heavy_10t")
-        return bw2calc_scores(table, res.a1a3, inverse.ravel(), bcodes, int(bcodes.max()) + 1)
-
-    try:
-        t_bw, scores = median_time(bw, 1)
-        ours = r_sub.modules[:, 0]
-        report.update({"bw2calc_buildings": bw_buildings, "bw2calc_solver": "FastScoresOnlyMultiLCA (PARDISO)"
-                       if bc_fast() else "MultiLCA (SciPy)", "countyzero_same_subset_s": round(t_sub, 4),
-                       "bw2calc_median_s": round(t_bw, 3), "bw2calc_over_countyzero": round(t_bw / t_sub, 1),
-                       "bw2calc_matches_a1a3": bool(np.allclose(np.sort(scores.ravel()), np.sort(ours), rtol=1e-9))})
-    except Exception as exc:  # report, do not hide, a failing comparison
-        report["bw2calc_error"] = f"{type(exc).__name__}: {exc}"
+        for _ in range(args.repeat):  # the two sides alternate, so that both meet the same machine
+            ours = timed("countyzero_file", assess_portfolio_file, path)
+            timed("countyzero_compute", assess_portfolio, timed("countyzero_read", read_portfolio, path))
+            bw_ids, scores, steps = timed("bw2calc_compute", bw2calc_portfolio,
+                                          timed("bw2calc_read", read_portfolio, path))
+            for key, value in steps.items():
+                times.setdefault(f"bw2calc_{key}", []).append(value)
+            times.setdefault("bw2calc_file", []).append(times["bw2calc_read"][-1] + times["bw2calc_compute"][-1])
+            # the same numbers, building by building
+            assert bw_ids == ours.building_ids, "bw2calc and CountyZero disagree on the buildings"
+            np.testing.assert_allclose(scores, ours.modules[:, 0], rtol=1e-9, atol=0)
+    med = {name: statistics.median(values) for name, values in times.items()}
+    med_cpu = {name: statistics.median(values) for name, values in cpu.items()}
+    report.update({
+        "repeat": args.repeat, "portfolio_file_median_s": round(med["countyzero_file"], 3),
+        "portfolio_table_plain_text_median_s": round(t_table, 3),
+        "bw2calc_buildings": bw_buildings,
+        "bw2calc_solver": "FastScoresOnlyMultiLCA (PARDISO)" if bc_fast() else "MultiLCA (SciPy)",
+        "medians_s": {name: round(value, 4) for name, value in med.items()},
+        "bw2calc_over_countyzero_file": round(med["bw2calc_file"] / med["countyzero_file"], 1),
+        "bw2calc_over_countyzero_compute": round(med["bw2calc_compute"] / med["countyzero_compute"], 1),
+        "cpu_medians_s": {name: round(value, 4) for name, value in med_cpu.items()},
+        "cpu_bw2calc_over_countyzero_compute": round(med_cpu["bw2calc_compute"] / med_cpu["countyzero_compute"], 1),
+        "bw2calc_matches_a1a3_per_building_rtol": 1e-9})
     print(json.dumps(report, indent=2))
 
 

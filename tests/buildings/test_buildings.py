@@ -251,23 +251,3 @@ def test_example_clinic_both_routes_agree() -> None:
         a = assess_file(EXAMPLES / "clinic_boq.yaml", overrides={"method": method})
         b = assess_ifc(EXAMPLES / "clinic.ifc", EXAMPLES / "clinic_mapping.yaml", overrides={"method": method})
         assert a.total_kgco2e == pytest.approx(b.total_kgco2e, rel=1e-5)
-
-
-def test_line_types_equal_numpy_unique() -> None:
-    # The portfolio's O(n) grouping of line types must give exactly what np.unique gives.
-    from hypothesis import given, settings
-    from hypothesis import strategies as st
-
-    from countyzero.buildings.portfolio import _line_types
-
-    @settings(max_examples=50, deadline=None)
-    @given(st.lists(st.integers(min_value=0, max_value=60), min_size=1, max_size=200), st.booleans())
-    def check(values: list[int], large_space: bool) -> None:
-        key = np.asarray(values, dtype=np.int64)
-        radix = 10**9 if large_space else 61
-        first, inverse = _line_types(key, radix)
-        _, first_ref, inverse_ref = np.unique(key, return_index=True, return_inverse=True)
-        assert first.tolist() == first_ref.tolist()
-        assert inverse.tolist() == inverse_ref.ravel().tolist()
-
-    check()
