@@ -33,6 +33,9 @@ def test_co2e_is_not_a_mass_without_a_gwp_set() -> None:
 def test_unknown_unit_is_a_unit_error() -> None:
     with pytest.raises(UnitError, match="unknown unit"):
         parse_unit("furlongs_per_fortnight_x")
+    for broken in ("]", "kg)", "(", "m3 ** ("):  # pint's tokenizer fails on these: still a UnitError
+        with pytest.raises(UnitError, match="unknown unit"):
+            parse_unit(broken)
 
 
 @pytest.mark.parametrize(

@@ -104,9 +104,10 @@ def test_the_api_refuses_a_negative_draws_count() -> None:
         assess_building(BOQInput.model_validate(boq()), monte_carlo=-1)
 
 
-@pytest.mark.xfail(strict=True, reason="engine.monte_carlo_a1a3 lets numpy refuse a negative count ('negative "
-                                       "dimensions are not allowed') instead of an InputError naming the field")
 def test_the_api_names_the_field_of_a_bad_draws_count() -> None:
     with pytest.raises(InputError) as info:
         assess_building(BOQInput.model_validate(boq()), monte_carlo=-1)
+    assert info.value.field == "monte_carlo"
+    with pytest.raises(InputError, match="at most 100,000") as info:  # core.limits.InputLimits.monte_carlo_draws
+        assess_building(BOQInput.model_validate(boq()), monte_carlo=100_001)
     assert info.value.field == "monte_carlo"

@@ -27,6 +27,7 @@ from countyzero.buildings.model import (
     OperationFactor,
 )
 from countyzero.buildings.modules import COL, embodied_modules, gbt51366_recycled, replacements_b4
+from countyzero.core import limits
 from countyzero.core.bulk import bulk_allocation
 from countyzero.core.errors import FactorNotFoundError, InputError, UnitError
 from countyzero.core.gwp import DEFAULT_GWP, GWPSet
@@ -537,8 +538,9 @@ def assess_building(data: BOQInput, *, library: FactorLibrary | None = None, inp
     >>> r.modules["A1-A3"], round(r.modules["A4"], 3)
     (2400.0, 155.52)
     """
+    draws = limits.draws(monte_carlo, "monte_carlo") or 0
     with bulk_allocation():
-        return _assess(data, library or default_library(), input_digest, monte_carlo)
+        return _assess(data, library or default_library(), input_digest, draws)
 
 
 def _assess(data: BOQInput, lib: FactorLibrary, input_digest: str | None, monte_carlo: int) -> BuildingResult:

@@ -14,9 +14,7 @@ Operation (B6) is not part of a portfolio table; assess it per building.
 
 from __future__ import annotations
 
-import csv
 import functools
-import io
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +30,7 @@ from countyzero.buildings.engine import resolve_items
 from countyzero.buildings.model import MODULES, TOTAL_MODULES, BOQItem, Options, Transport
 from countyzero.buildings.modules import embodied_modules, replacements_b4
 from countyzero.core.errors import InputError
+from countyzero.core.io import csv_text
 from countyzero.factors.library import FactorLibrary, default_library
 
 REQUIRED = ("building_id", "gross_floor_area_m2", "factor_id", "quantity", "unit")
@@ -84,15 +83,13 @@ class PortfolioResult:
                                   "p90": float(np.percentile(per_m2, 90))}}
 
     def to_csv(self) -> str:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(["building_id", "gross_floor_area_m2", *MODULES, "total_kgco2e", "per_m2_kgco2e"])
+        """One row per building; through :func:`countyzero.core.io.csv_text`, so a hostile building id cannot
+        become a spreadsheet formula (floats are written in full, as ``repr``)."""
         totals, per_m2 = self.total_kgco2e, self.per_m2_kgco2e
-        for b, bid in enumerate(self.building_ids):
-            writer.writerow([bid, repr(float(self.gross_floor_area_m2[b])),
-                             *(repr(float(v)) for v in self.modules[b]), repr(float(totals[b])),
-                             repr(float(per_m2[b]))])
-        return buffer.getvalue()
+        header = ["building_id", "gross_floor_area_m2", *MODULES, "total_kgco2e", "per_m2_kgco2e"]
+        rows = ([bid, float(self.gross_floor_area_m2[b]), *(float(v) for v in self.modules[b]), float(totals[b]),
+                 float(per_m2[b])] for b, bid in enumerate(self.building_ids))
+        return csv_text(header, rows)
 
 
 def read_portfolio(path: str | Path) -> pa.Table:

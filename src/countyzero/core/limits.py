@@ -10,8 +10,12 @@ through :class:`countyzero.settings.Settings` (``settings.limits``), the command
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from countyzero.core.errors import InputError
 
 MIB = 1024 * 1024
 
@@ -43,8 +47,31 @@ class InputLimits(BaseSettings):
         description="Depth of nested mappings and lists in a YAML or JSON document, well below Python's "
                     "recursion limit of 1000 (parsers and validators recurse); the example inputs nest at most 7 "
                     "levels deep.")
+    monte_carlo_draws: int = Field(
+        default=100_000, gt=0,
+        description="Monte Carlo draws one request may ask for (roadmaps, challenge entries, buildings). The "
+                    "engines' defaults are 1,000–10,000; IPCC 2006 Vol. 1 Ch. 3 (Approach 2) notes that results "
+                    "stabilise with a few thousand iterations, so 100,000 leaves ample room while one request "
+                    "cannot occupy the server for hours.")
 
 
 def input_limits() -> InputLimits:
     """The limits in force: defaults overridden by ``COUNTYZERO_MAX_*`` environment variables."""
     return InputLimits()
+
+
+def whole_number(value: Any, field: str, *, ceiling: int | None = None) -> int | None:
+    """``value`` as a whole number ≥ 0 (``None`` stays ``None``), at most ``ceiling``; else an InputError naming
+    ``field``."""
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise InputError(f"{field} must be a whole number ≥ 0", field=field)
+    if ceiling is not None and value > ceiling:
+        raise InputError(f"{field} must be at most {ceiling:,} (COUNTYZERO_MAX_MONTE_CARLO_DRAWS)", field=field)
+    return value
+
+
+def draws(value: Any, field: str = "draws") -> int | None:
+    """A Monte Carlo draw count within ``InputLimits.monte_carlo_draws``."""
+    return whole_number(value, field, ceiling=input_limits().monte_carlo_draws)

@@ -13,6 +13,7 @@ Example
 
 from __future__ import annotations
 
+import tokenize
 from functools import lru_cache
 from importlib.resources import files
 
@@ -43,7 +44,7 @@ def parse_unit(unit: str) -> pint.Unit:
     try:
         return ureg.Unit(unit)
     except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError, ValueError,
-            AttributeError, TypeError, AssertionError) as exc:
+            AttributeError, TypeError, AssertionError, tokenize.TokenError, SyntaxError) as exc:
         raise UnitError(f"unknown unit {unit!r}") from exc
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from countyzero.core import limits
 from countyzero.core.errors import InputError
 from countyzero.core.trace import sha256_of
 
@@ -265,10 +266,7 @@ def scenarios(data: dict[str, Any]) -> dict[str, Any]:
         raise InputError("give the base-year inventory as an object", field="inventory")
     if not isinstance(listed, list) or not listed or not all(isinstance(s, dict) for s in listed):
         raise InputError("give at least one scenario object", field="scenarios")
-    draws, seed = data.get("draws"), data.get("seed")
-    for name, value in (("draws", draws), ("seed", seed)):
-        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
-            raise InputError(f"{name} must be a whole number ≥ 0", field=name)
+    draws, seed = limits.draws(data.get("draws")), limits.whole_number(data.get("seed"), "seed")
     with tempfile.TemporaryDirectory(prefix="countyzero-roadmap-") as folder:
         names = write_county(Path(folder), roadmap, inventory, listed)
         try:
@@ -332,10 +330,7 @@ def challenge(data: dict[str, Any]) -> dict[str, Any]:
         raise InputError("give the county plan as {roadmap, inventory, scenarios}", field="county")
     if scenario is not None and (not isinstance(scenario, str) or not scenario.strip()):
         raise InputError("scenario must be a scenario id", field="scenario")
-    draws, seed = data.get("draws"), data.get("seed")
-    for name, value in (("draws", draws), ("seed", seed)):
-        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
-            raise InputError(f"{name} must be a whole number ≥ 0", field=name)
+    draws, seed = limits.draws(data.get("draws")), limits.whole_number(data.get("seed"), "seed")
     with tempfile.TemporaryDirectory(prefix="countyzero-challenge-") as folder:
         root = Path(folder)
         solution_file = root / "solution.json"
