@@ -11,13 +11,14 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from countyzero.core.trace import sha256_of
 from countyzero.store.models import AuditEntry
 
 GENESIS = "0" * 64
+CHAIN_LOCK = 0x436F_756E_7479_5A30  # "CountyZ0": the PostgreSQL advisory lock that serialises appends
 
 
 def _entry_hash(previous: str, fields: dict[str, Any]) -> str:
@@ -33,7 +34,13 @@ def _fields(entry: AuditEntry) -> dict[str, Any]:
 
 def record(session: Session, *, actor: str, organisation_id: int | None, action: str, entity: str,
            entity_id: str | int, payload: Any = None, detail: str = "") -> AuditEntry:
-    """Append an entry in the caller's transaction (it is written only if the change is)."""
+    """Append an entry in the caller's transaction (it is written only if the change is).
+
+    Appends are serialised so that two transactions never both extend the same last entry: on PostgreSQL by a
+    transaction-level advisory lock (released at commit or rollback); SQLite has one writer at a time already.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK})
     last = session.scalars(select(AuditEntry).order_by(AuditEntry.sequence.desc()).limit(1)).first()
     entry = AuditEntry(
         sequence=(last.sequence + 1) if last else 1, at=datetime.now(UTC).isoformat(timespec="microseconds"),
