@@ -289,10 +289,11 @@ def restore(engine: Engine, path: Path, *, force: bool = False) -> dict[str, Any
             if sorted(manifest["tables"][name]["columns"]) != sorted(columns):
                 raise InputError(f"columns do not match revision {revision} ({', '.join(columns)})",
                                  file=f"{where}:{MANIFEST}", field=f"tables.{name}.columns")
-        for table in reversed(tables.values()):
-            connection.execute(table.delete())
-        for name, table in tables.items():
-            _load(connection, table, rows[name], f"{where}:{manifest['tables'][name]['member']}")
+        with _triggers_suspended(connection, list(tables.values())):  # the ledger's refuse deleting its journal
+            for table in reversed(tables.values()):
+                connection.execute(table.delete())
+            for name, table in tables.items():
+                _load(connection, table, rows[name], f"{where}:{manifest['tables'][name]['member']}")
         if engine.dialect.name == "postgresql":
             _reset_sequences(connection, list(tables.values()))
         for name, table in tables.items():
@@ -303,6 +304,30 @@ def restore(engine: Engine, path: Path, *, force: bool = False) -> dict[str, Any
             raise InputError("the restored audit chain differs from the one backed up", file=database,
                              field="audit_entry")
     return manifest
+
+
+@contextmanager
+def _triggers_suspended(connection: Connection, tables: list[Table]) -> Iterator[None]:
+    """The schema's own triggers (the ledger's append-only rules) off while a restore replaces every row, and back
+    on before the same transaction ends: SQLite's are dropped and created again from their stored SQL; PostgreSQL's
+    user triggers are disabled and enabled again."""
+    if connection.dialect.name == "sqlite":
+        saved = connection.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND sql IS NOT NULL").all()
+        for name, _ in saved:
+            connection.exec_driver_sql(f'DROP TRIGGER "{name}"')
+        yield
+        for _, sql in saved:
+            connection.exec_driver_sql(sql)
+    elif connection.dialect.name == "postgresql":
+        quote = connection.dialect.identifier_preparer.quote
+        for table in tables:
+            connection.execute(text(f"ALTER TABLE {quote(table.name)} DISABLE TRIGGER USER"))
+        yield
+        for table in tables:
+            connection.execute(text(f"ALTER TABLE {quote(table.name)} ENABLE TRIGGER USER"))
+    else:
+        yield
 
 
 def _load(connection: Connection, table: Table, rows: list[dict[str, Any]], where: str) -> None:
