@@ -46,6 +46,8 @@ from countyzero.services.errors import NotFoundError, PermissionDeniedError
 from countyzero.store.models import Assessment, User
 
 KIND = "label"
+APPLICANTS = assessments.WRITERS_BY_KIND[KIND]
+"""Roles that apply for a label (create the application) and add evidence to it."""
 REVIEWERS = frozenset({"verifier"})
 ISSUERS = frozenset({"verifier"})
 REVOKERS = frozenset({"verifier", "county_admin"})
@@ -98,7 +100,7 @@ def add_evidence(session: Session, who: Principal, assessment: Assessment, *, do
                  today: date) -> None:
     """Attach a further evidence document to an open application (by its applicants' organisation)."""
     _own(session, who, assessment)
-    if not assessments.may_create(who.role, KIND):
+    if who.role not in APPLICANTS:
         raise PermissionDeniedError(f"role {who.role} cannot add evidence to label applications")
     if not document.strip():
         raise InputError("name the evidence document", field="document")
