@@ -30,9 +30,9 @@ from httpx2 import Response
 from sqlalchemy import func, select
 
 from countyzero.services import accounts
+from countyzero.services.assessments import WRITERS_BY_KIND
 from countyzero.settings import Settings
 from countyzero.store.db import transaction
-from countyzero.services.assessments import WRITERS_BY_KIND
 from countyzero.store.models import ROLES, Assessment, AuditEntry, User
 from countyzero.web.access import route_keys
 from countyzero.web.app import create_app
