@@ -41,6 +41,7 @@ from tests.security.world import (
     page_form,
 )
 
+SIGN_IN = {"/login", "/api/v1/auth/token"}
 ACTORS = [(None, None)] + [(role, org) for role in ROLES for org in (OWN, OTHER)]
 
 
@@ -179,6 +180,8 @@ def test_route_answers_each_caller_as_the_policy_says(world: World, method: str,
                                                 f"{response.text[:300]}"
     if expected != "allowed" and method != "GET":
         assert world.counts()[:2] == before[:2], "a refused request changed stored data"
+    if expected == "allowed" and method == "POST" and route not in SIGN_IN:  # it did change something, audited
+        assert world.counts()[1] > before[1], f"{method} {route} as {actor.name} was allowed but recorded nothing"
     if expected == "allowed" and not access.public and api and method == "GET" and isinstance(response.json(), list):
         _assert_own_organisation(world, response.json(), org)
 

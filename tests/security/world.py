@@ -221,8 +221,9 @@ class World:
     def target(self, route: str, org: str = OWN, *, fresh: bool = False) -> int:
         """The assessment of ``org`` a route with ``{assessment_id}`` acts on, in the state the route needs.
 
-        A change a caller is allowed to make gets a ``fresh`` resource (it is used up: an issued label cannot be
-        issued again); a refusal may share one, which it must leave unchanged (the tests check that it does).
+        Label steps: a change a caller is allowed to make gets a ``fresh`` application (it is used up: an issued
+        label cannot be issued again); a refusal may share one, which it must leave unchanged (the tests check that
+        it does). Scores (another user's entry) and publishing (an inventory) can be repeated on the same one.
         """
         state = _STATE_OF.get(route.rsplit("/", 1)[-1]) if route.startswith(("/labels/", "/api/v1/labels/")) else None
         if state is None:
