@@ -4,9 +4,11 @@ organisation and in another, against real stored assessments of both organisatio
 The expected answer comes from the declared policy (``countyzero.web.access.POLICY``): public routes answer
 everyone; otherwise an anonymous caller gets 401 (API) or a redirect to /login (pages); a role the route does
 not allow gets 403; another organisation's resource answers 404, exactly like a missing one; everyone else gets
-2xx/3xx (and an API listing holds only the caller's organisation's assessments). A route the policy does not
-classify fails ``test_every_route_is_classified``. The PDF reports' rendering is replaced by stubs here (who may
-download a report is the question; tests/platform/test_engine_pages.py renders the real ones).
+2xx/3xx (and an API listing holds only the caller's organisation's assessments). A state-changing route gets a
+resource in the state it needs and a valid body from the world (tests/security/world.py), so that a refusal is the
+role's doing, never the input's; a refused change changes nothing. A route the policy does not classify fails
+``test_every_route_is_classified``. The PDF reports' rendering is replaced by stubs here (who may download a report
+is the question; tests/platform/test_engine_pages.py renders the real ones).
 """
 
 from __future__ import annotations
@@ -21,11 +23,25 @@ from sqlalchemy import select
 
 from countyzero.factors import default_library
 from countyzero.store.models import ROLES, Assessment, Organisation
-from countyzero.web import engine_routes
+from countyzero.web import engine_routes, label_routes, ledger_routes
 from countyzero.web.access import ANY_METHOD, MEMBERS, POLICY, Access, unclassified
 from tests.platform.conftest import PASSWORD
-from tests.security.world import APP, OTHER, OWN, ROUTES, Actor, World, api_input, csrf_of, email, make_world, page_form
+from tests.security.world import (
+    APP,
+    JURY_CRITERION,
+    OTHER,
+    OWN,
+    ROUTES,
+    Actor,
+    World,
+    api_input,
+    csrf_of,
+    email,
+    make_world,
+    page_form,
+)
 
+SIGN_IN = {"/login", "/api/v1/auth/token"}
 ACTORS = [(None, None)] + [(role, org) for role in ROLES for org in (OWN, OTHER)]
 
 
@@ -51,8 +67,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     import countyzero.reports.inventory  # imported before patching, so that no module keeps a stub afterwards
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(engine_routes, "_pdf", lambda html, filename: FastAPIResponse(
-            b"%PDF-1.7 stub", media_type="application/pdf"))
+        for module in (engine_routes, label_routes, ledger_routes):
+            patch.setattr(module, "_pdf", lambda html, filename: FastAPIResponse(
+                b"%PDF-1.7 stub", media_type="application/pdf"))
         patch.setattr(countyzero.pathways.report, "render_roadmap_html", lambda result: "<p>roadmap</p>")
         patch.setattr(countyzero.reports.inventory, "render_inventory_html", lambda result: "<p>inventory</p>")
         with make_world(tmp_path_factory.mktemp("matrix")) as made:
@@ -63,21 +80,25 @@ def _creates(method: str, route: str, access: Access) -> bool:
     return method == "POST" and access.kind is not None and "{" not in route
 
 
-def _url(world: World, method: str, route: str, access: Access) -> str:
+def _url(world: World, method: str, route: str, access: Access, *, fresh: bool) -> str:
     if route == "/static":
         return "/static/site.css"
+    if route.startswith("/public/"):
+        return world.public_page
     if _creates(method, route, access) and route.startswith("/api/"):
         assert access.kind is not None
         url, _ = api_input(access.kind)
         assert url.partition("?")[0] == route, f"{route}: no example input for it in tests/security/world.py"
         return url
     if "{assessment_id}" in route:
-        assert access.kind, f"{route}: the policy must name the kind of assessment the route reads"
-        # a change (issuing a label) gets a fresh resource each time
-        assessment_id = world.create(OWN, access.kind) if method == "POST" else world.ids[(OWN, access.kind)]
+        if method == "POST":  # a change: a resource in the state it needs (a fresh one when it will be used up)
+            assessment_id = world.target(route, OWN, fresh=fresh)
+        else:
+            assert access.kind, f"{route}: the policy must name the kind of assessment the route reads"
+            assessment_id = world.ids[(OWN, access.kind)]
         route = route.replace("{assessment_id}", str(assessment_id))
     values = {"{label_id}": world.label_ids[OWN], "{factor_id}": next(iter(default_library())).id,
-              "{code}": "en", "{line_id}": world.line_id}
+              "{code}": "en", "{line_id}": world.line_id, "{certificate_id}": world.certificate_ids[OWN]}
     for name, value in values.items():
         route = route.replace(name, value)
     assert "{" not in route, f"{route}: give its path parameter a real value in this test"
@@ -102,11 +123,16 @@ def _send(world: World, actor: Actor, method: str, route: str, url: str, access:
             return response
         return world.request(actor, "POST", url, api=api, data={"email": who, "password": PASSWORD,
                                                                 "csrf": actor.csrf})
-    creates = _creates(method, route, access)
+    org = actor.org or OWN  # the caller's own ledger and estimate: a refusal is then the role's, not a 404
+    if _creates(method, route, access):
+        assert access.kind
+        _, body = api_input(access.kind)
+        fields, files = page_form(access.kind)
+    else:
+        body = world.body(route, org)
+        fields, files = world.form(route, org)
     if api:
-        _, body = api_input(access.kind) if creates and access.kind else ("", None)
         return world.request(actor, "POST", url, api=True, json=body)
-    fields, files = page_form(access.kind) if creates and access.kind else ({}, [])
     return world.request(actor, "POST", url, api=False, data={**fields, "csrf": actor.csrf}, files=files or None)
 
 
@@ -115,7 +141,7 @@ def _expected(access: Access, role: str | None, org: str | None, route: str) -> 
         return "allowed"
     if role is None:
         return "anonymous"
-    if "{assessment_id}" in route and org != OWN:
+    if ("{assessment_id}" in route or "{certificate_id}" in route) and org != OWN:
         return "not found"
     assert access.roles is not None
     return "allowed" if role in access.roles else "forbidden"
@@ -141,11 +167,11 @@ def test_route_answers_each_caller_as_the_policy_says(world: World, method: str,
                                                        org: str | None) -> None:
     access = POLICY[(method, route)]
     actor = world.actor(role, org)
-    url = _url(world, method, route, access)
+    expected = _expected(access, role, org, route)
+    url = _url(world, method, route, access, fresh=expected == "allowed")
     before = world.counts()
     response = _send(world, actor, method, route, url, access)
     api = route.startswith("/api/")
-    expected = _expected(access, role, org, route)
     if route == "/logout" and expected == "allowed":  # logging out answers like the gate: check it really did
         assert response.status_code == 303 and world.counts()[2] != before[2]
         actor.cookie = None  # the actor logs in again next time
@@ -154,7 +180,9 @@ def test_route_answers_each_caller_as_the_policy_says(world: World, method: str,
                                                 f"{response.text[:300]}"
     if expected != "allowed" and method != "GET":
         assert world.counts()[:2] == before[:2], "a refused request changed stored data"
-    if expected == "allowed" and api and method == "GET" and isinstance(response.json(), list):
+    if expected == "allowed" and method == "POST" and route not in SIGN_IN:  # it did change something, audited
+        assert world.counts()[1] > before[1], f"{method} {route} as {actor.name} was allowed but recorded nothing"
+    if expected == "allowed" and not access.public and api and method == "GET" and isinstance(response.json(), list):
         _assert_own_organisation(world, response.json(), org)
 
 
@@ -169,3 +197,42 @@ def test_matrix_covers_every_outcome() -> None:
     """The matrix is not vacuous: the policy yields every kind of expected answer."""
     outcomes = {_expected(POLICY[key], role, org, key[1]) for key in ROUTES for role, org in ACTORS}
     assert outcomes == {"allowed", "anonymous", "forbidden", "not found"}
+
+
+ROLE_CHECKED = [(m, r) for m, r in ROUTES if m == "POST" and not POLICY[(m, r)].public
+                and POLICY[(m, r)].roles != MEMBERS.roles]
+BODY_FIRST = {("POST", "/api/v1/inventories"), ("POST", "/inventories")}
+"""Routes still validating their body before the role (FastAPI checks the body in their signatures in app.py):
+a refused role sending no body or no file gets 422 there (with a valid one, 403: the matrix above)."""
+REFUSED = [(m, r, role) for m, r in ROLE_CHECKED if (m, r) not in BODY_FIRST
+           for role in sorted(set(ROLES) - (POLICY[(m, r)].roles or set()))]
+
+
+@pytest.mark.parametrize("sent", ["nothing", "junk"])
+@pytest.mark.parametrize(("method", "route", "role"), REFUSED, ids=[f"{m} {r}-{role}" for m, r, role in REFUSED])
+def test_a_refused_role_is_refused_whatever_it_sends(world: World, method: str, route: str, role: str,
+                                                     sent: str) -> None:
+    """The role is checked before the input is read: a refused role gets 403 with no body or a malformed one
+    (not a 422 telling it what a valid request looks like), and nothing changes."""
+    actor = world.actor(role, OWN)
+    url = _url(world, method, route, POLICY[(method, route)], fresh=False)
+    before = world.counts()
+    if route.startswith("/api/"):
+        body = {"json": {"unexpected": [1, "x"]}} if sent == "junk" else {}
+        response = world.request(actor, method, url, api=True, **body)
+    else:
+        junk = {"unexpected": "x", "quantity": "many", "decision": "maybe", f"score_{JURY_CRITERION}": "high",
+                "holding": "{", "reason": " "} if sent == "junk" else {}
+        files = [("file", ("junk.yaml", b"- [", "application/yaml")), ("evidence", ("e.txt", b"", "text/plain"))]
+        response = world.request(actor, method, url, api=False, data={**junk, "csrf": actor.csrf},
+                                 files=files if sent == "junk" else None)
+    assert response.status_code == 403, f"{route} as {actor.name}: {response.status_code} {response.text[:300]}"
+    assert world.counts()[:2] == before[:2]
+
+
+def test_refusals_whatever_is_sent_cover_the_new_routes() -> None:
+    covered = {r for _, r, _ in REFUSED}
+    assert covered >= {"/api/v1/labels/{assessment_id}/evidence", "/labels/{assessment_id}/review",
+                       "/api/v1/challenge/submissions/{assessment_id}/scores", "/challenge/{assessment_id}/scores",
+                       "/api/v1/credits/ledger/issue", "/ledger/retire", "/api/v1/assessments/{assessment_id}/publish",
+                       "/api/v1/buildings/assessments", "/finance/appraisals"}

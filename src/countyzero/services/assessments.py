@@ -70,12 +70,18 @@ def may_create(role: str, kind: str) -> bool:
     return role in WRITERS_BY_KIND.get(kind, WRITERS)
 
 
+def require_writer(who: Principal, kind: str) -> None:
+    """Refuse a role that may not create ``kind`` — also before its input is read, so that it is told 403 whatever
+    it sent."""
+    if not may_create(who.role, kind):
+        raise PermissionDeniedError(f"role {who.role} cannot create {kind} assessments")
+
+
 def create(session: Session, who: Principal, kind: str, name: str, data: dict[str, Any]) -> Assessment:
     """Run the engine ``kind`` on ``data`` and store it; nothing is stored when the input is bad."""
     if kind not in ENGINES:
         raise NotFoundError(f"no engine {kind!r}")
-    if not may_create(who.role, kind):
-        raise PermissionDeniedError(f"role {who.role} cannot create {kind} assessments")
+    require_writer(who, kind)
     data = engines.plain(data)
     result = ENGINES[kind](data)
     assessment = Assessment(

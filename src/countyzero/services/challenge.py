@@ -65,6 +65,16 @@ def juror_id(user_id: int) -> str:
     return f"user-{user_id}"
 
 
+def require_juror(who: Principal, assessment: Assessment) -> None:
+    """Refuse a caller who may not score this entry: not on the jury (:data:`JURY_ROLES`), or its submitter. The
+    routes call it before reading the scores too, so that a refused caller is told 403 whatever it sent."""
+    if who.role not in JURY_ROLES:
+        raise PermissionDeniedError(f"role {who.role} is not on the jury ({' or '.join(sorted(JURY_ROLES))} are)")
+    if assessment.created_by == who.user_id:
+        raise PermissionDeniedError("you submitted this entry: a juror does not score their own entry "
+                                    "(conflict of interest, docs/challenge.md \"Jury\")")
+
+
 def score(session: Session, who: Principal, assessment: Assessment, scores: list[dict[str, Any]], *, today: date,
           rubric_file: str | Path = RUBRIC) -> list[dict[str, Any]]:
     """Record the caller's jury scores for one entry: ``[{"criterion", "score", "comment"}]`` on jury criteria of the
@@ -84,11 +94,7 @@ def score(session: Session, who: Principal, assessment: Assessment, scores: list
     if assessment.kind != KIND or assessment.organisation_id != who.organisation_id:
         raise NotFoundError(f"no challenge entry {assessment.id}")
     session.refresh(assessment, with_for_update=True)  # concurrent scorings of one entry: one after the other
-    if who.role not in JURY_ROLES:
-        raise PermissionDeniedError(f"role {who.role} is not on the jury ({' or '.join(sorted(JURY_ROLES))} are)")
-    if assessment.created_by == who.user_id:
-        raise PermissionDeniedError("you submitted this entry: a juror does not score their own entry "
-                                    "(conflict of interest, docs/challenge.md \"Jury\")")
+    require_juror(who, assessment)
     if not scores:
         raise InputError("give at least one score", field="scores")
     rubric, _ = read_rubric(rubric_file)

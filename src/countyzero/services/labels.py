@@ -46,6 +46,8 @@ from countyzero.services.errors import NotFoundError, PermissionDeniedError
 from countyzero.store.models import Assessment, User
 
 KIND = "label"
+APPLICANTS = assessments.WRITERS_BY_KIND[KIND]
+"""Roles that apply for a label (create the application) and add evidence to it."""
 REVIEWERS = frozenset({"verifier"})
 ISSUERS = frozenset({"verifier"})
 REVOKERS = frozenset({"verifier", "county_admin"})
@@ -81,7 +83,9 @@ def _own(session: Session, who: Principal, assessment: Assessment) -> None:
     session.refresh(assessment, with_for_update=True)
 
 
-def _role(who: Principal, roles: frozenset[str], step: str) -> None:
+def require_role(who: Principal, roles: frozenset[str], step: str) -> None:
+    """Refuse a role not in ``roles`` (each step's set above) — the routes call it before reading the step's input
+    too, so that a refused role is told 403 whatever it sent."""
     if who.role not in roles:
         raise PermissionDeniedError(f"role {who.role} cannot {step} labels ({' or '.join(sorted(roles))} do)")
 
@@ -98,8 +102,7 @@ def add_evidence(session: Session, who: Principal, assessment: Assessment, *, do
                  today: date) -> None:
     """Attach a further evidence document to an open application (by its applicants' organisation)."""
     _own(session, who, assessment)
-    if not assessments.may_create(who.role, KIND):
-        raise PermissionDeniedError(f"role {who.role} cannot add evidence to label applications")
+    require_role(who, APPLICANTS, "add evidence to")
     if not document.strip():
         raise InputError("name the evidence document", field="document")
     check_sha256(sha256)
@@ -124,7 +127,7 @@ def review(session: Session, who: Principal, assessment: Assessment, *, decision
         that is not certifiable; no note for a request for changes or a rejection; an unknown criterion.
     """
     _own(session, who, assessment)
-    _role(who, REVIEWERS, "review")
+    require_role(who, REVIEWERS, "review")
     check_independent(who.email, *_applicants(session, assessment))
     notes = {k: str(v).strip() for k, v in (criteria or {}).items() if str(v).strip()}
     unknown = sorted(set(notes) - set(REVIEW_CRITERIA))
@@ -148,7 +151,7 @@ def review(session: Session, who: Principal, assessment: Assessment, *, decision
 def issue(session: Session, who: Principal, assessment: Assessment, *, today: date) -> IssuedLabel:
     """Issue the label of an approved application and publish it (verifiers other than the applicant only)."""
     _own(session, who, assessment)
-    _role(who, ISSUERS, "issue")
+    require_role(who, ISSUERS, "issue")
     check_independent(who.email, *_applicants(session, assessment))
     require_step(str(assessment.id), status(assessment), "issue")
     result = assessment.result
@@ -168,7 +171,7 @@ def issue(session: Session, who: Principal, assessment: Assessment, *, today: da
 def revoke(session: Session, who: Principal, assessment: Assessment, *, reason: str, today: date) -> None:
     """Revoke an issued label for good, with a public reason (verifiers and the county admin)."""
     _own(session, who, assessment)
-    _role(who, REVOKERS, "revoke")
+    require_role(who, REVOKERS, "revoke")
     issued = assessment.result.get("issued") or {}
     label_id = str(issued.get("label_id") or assessment.id)
     revoked = assessment.result.get("revoked") or {}

@@ -81,7 +81,9 @@ def _text(data: dict[str, Any], name: str, *, required: bool = True) -> str | No
     return value.strip()
 
 
-def _require(who: Principal, roles: frozenset[str], act: str) -> None:
+def require(who: Principal, roles: frozenset[str], act: str) -> None:
+    """Refuse a role not in ``roles`` (:data:`ISSUERS`, :data:`HOLDERS`); the API routes call it before the body is
+    validated too, so that a refused role is told 403 whatever it sent."""
     if who.role not in roles:
         raise PermissionDeniedError(f"role {who.role} cannot {act} credits ({', '.join(sorted(roles))} can)")
 
@@ -107,7 +109,7 @@ def issue(session: Session, who: Principal, data: dict[str, Any]) -> Block:
     InputError
         A bad or missing field (named), or more than the estimate allows.
     """
-    _require(who, ISSUERS, "issue")
+    require(who, ISSUERS, "issue")
     fields = _fields(data, ISSUE_FIELDS)
     estimate_id = _whole(fields, "estimate_id")
     assert estimate_id is not None
@@ -149,7 +151,7 @@ def transfer(session: Session, who: Principal, data: dict[str, Any]) -> list[Blo
     ``data``: ``standard``, ``project``, ``vintage``, ``quantity``, ``from_account``, ``to_account``,
     ``to_organisation`` (optional, by name).
     """
-    _require(who, HOLDERS, "transfer")
+    require(who, HOLDERS, "transfer")
     fields = _fields(data, TRANSFER_FIELDS)
     standard, project = _text(fields, "standard"), _text(fields, "project")
     vintage, quantity = _whole(fields, "vintage"), _whole(fields, "quantity")
@@ -173,7 +175,7 @@ def retire(session: Session, who: Principal, data: dict[str, Any], *, today: dat
     ``last_serial``, ``beneficiary``, ``purpose``, ``date`` (optional ISO date of the retirement, not in the
     future; default now).
     """
-    _require(who, HOLDERS, "retire")
+    require(who, HOLDERS, "retire")
     fields = _fields(data, RETIRE_FIELDS)
     standard, project, account = _text(fields, "standard"), _text(fields, "project"), _text(fields, "account")
     vintage = _whole(fields, "vintage")

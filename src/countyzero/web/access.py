@@ -1,9 +1,12 @@
 """Who may call each route: one declared policy, enforced at the door and checked by a generated test.
 
 Every route of the application is classified here (``POLICY``): public, any member of an organisation, or
-the roles allowed to write a kind of assessment (``assessments.WRITERS_BY_KIND``) or to issue labels
-(``labels.ISSUERS``). A route whose path names ``{assessment_id}`` reads or changes a resource of the caller's
-organisation; another organisation's answers 404, exactly like a missing one.
+the roles the service layer allows — to write a kind of assessment (``assessments.WRITERS_BY_KIND``), to publish
+(``assessments.PUBLISHERS``), to take a step of the label workflow (``labels.APPLICANTS``, ``REVIEWERS``,
+``ISSUERS``, ``REVOKERS``), to score challenge entries (``challenge.JURY_ROLES``), to issue credits
+(``ledger.ISSUERS``) or to transfer and retire them (``ledger.HOLDERS``). The sets are imported from the services,
+never restated. A private route whose path names ``{assessment_id}`` (or ``{certificate_id}`` on the API) reads or
+changes a resource of the caller's organisation; another organisation's answers 404, exactly like a missing one.
 
 The application uses the policy in :class:`LoginGate`: a request without credentials to a route that is not
 public is turned away before the route runs (API: 401 with ``WWW-Authenticate: Bearer``; pages: 303 to
@@ -25,8 +28,8 @@ from starlette.responses import JSONResponse, RedirectResponse
 from starlette.routing import BaseRoute, Match, Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from countyzero.services.assessments import WRITERS_BY_KIND
-from countyzero.services.labels import ISSUERS
+from countyzero.services import challenge, labels, ledger
+from countyzero.services.assessments import PUBLISHERS, WRITERS_BY_KIND
 from countyzero.store.models import ROLES
 from countyzero.web.engine_routes import SECTIONS
 
@@ -36,7 +39,8 @@ class Access:
     """Who may call a route.
 
     ``roles`` is ``None`` for a public route (no login), otherwise the roles allowed (``ROLES``: every member).
-    ``kind`` is the kind of assessment the route creates, or reads/changes when its path has ``{assessment_id}``.
+    ``kind`` is the kind of assessment the route creates, or reads/changes when its path has ``{assessment_id}``
+    (``None`` on a path with ``{assessment_id}``: any kind, e.g. publishing).
     """
 
     roles: frozenset[str] | None
@@ -65,15 +69,24 @@ def writers_of(kind: str) -> Access:
 
 def _rules() -> dict[tuple[str, str], Access]:
     rules = {
-        # public: the API's description, health, login, language, label verification, factors, static files
+        # public: the API's description, health, login, language, label verification, factors, static files,
+        # published results, the challenge gallery, retirement certificates
         ("GET", "/api/v1/openapi.json"): PUBLIC,
         ("GET", "/api/v1/health"): PUBLIC,
         ("POST", "/api/v1/auth/token"): PUBLIC,
         ("GET", "/api/v1/factors/{factor_id}"): PUBLIC,
         ("GET", "/api/v1/labels/verify/{label_id}"): PUBLIC,
+        ("GET", "/api/v1/public"): PUBLIC,
+        ("GET", "/api/v1/challenge/gallery"): PUBLIC,
         ("GET", "/verify"): PUBLIC,
         ("GET", "/verify/{label_id}"): PUBLIC,
         ("GET", "/verify/{label_id}/certificate.pdf"): PUBLIC,
+        ("GET", "/public"): PUBLIC,
+        ("GET", "/public/{organisation_id}/{section:path}/{assessment_id}"): PUBLIC,
+        ("GET", "/challenge/gallery"): PUBLIC,
+        ("GET", "/credits/retirements/"): PUBLIC,
+        ("GET", "/credits/retirements/{certificate_id}"): PUBLIC,
+        ("GET", "/credits/retirements/{certificate_id}/certificate.pdf"): PUBLIC,
         ("GET", "/lang/{code}"): PUBLIC,
         ("GET", "/login"): PUBLIC,
         ("POST", "/login"): PUBLIC,
@@ -92,16 +105,41 @@ def _rules() -> dict[tuple[str, str], Access]:
         ("GET", "/buildings/{assessment_id}/lcax"): member_of("building"),
         ("GET", "/buildings/{assessment_id}/report.pdf"): member_of("building"),
         ("GET", "/finance/{assessment_id}/report.pdf"): member_of("finance"),
+        ("GET", "/finance/appraisals/{assessment_id}/report.pdf"): member_of("appraisal"),
         ("GET", "/roadmap/{assessment_id}/report.pdf"): member_of("scenario"),
-        ("POST", "/api/v1/labels/{assessment_id}/issue"): Access(ISSUERS, "label"),
-        ("POST", "/labels/{assessment_id}/issue"): Access(ISSUERS, "label"),
+        # publishing (any kind but labels, which are published by issuing them)
+        ("POST", "/api/v1/assessments/{assessment_id}/publish"): Access(PUBLISHERS),
+        ("POST", "/api/v1/assessments/{assessment_id}/unpublish"): Access(PUBLISHERS),
+        ("POST", "/assessments/{assessment_id}/publish"): Access(PUBLISHERS),
+        # the label workflow after the application (services/labels.py)
+        ("POST", "/api/v1/labels/{assessment_id}/evidence"): Access(labels.APPLICANTS, labels.KIND),
+        ("POST", "/api/v1/labels/{assessment_id}/review"): Access(labels.REVIEWERS, labels.KIND),
+        ("POST", "/api/v1/labels/{assessment_id}/issue"): Access(labels.ISSUERS, labels.KIND),
+        ("POST", "/api/v1/labels/{assessment_id}/revoke"): Access(labels.REVOKERS, labels.KIND),
+        ("POST", "/labels/{assessment_id}/evidence"): Access(labels.APPLICANTS, labels.KIND),
+        ("POST", "/labels/{assessment_id}/review"): Access(labels.REVIEWERS, labels.KIND),
+        ("POST", "/labels/{assessment_id}/issue"): Access(labels.ISSUERS, labels.KIND),
+        ("POST", "/labels/{assessment_id}/revoke"): Access(labels.REVOKERS, labels.KIND),
+        # the Climate Challenge (services/challenge.py)
         ("POST", "/api/v1/challenge/submissions"): writers_of("challenge"),
         ("GET", "/api/v1/challenge/submissions"): member_of("challenge"),
         ("GET", "/api/v1/challenge/submissions/{assessment_id}"): member_of("challenge"),
+        ("POST", "/api/v1/challenge/submissions/{assessment_id}/scores"): Access(challenge.JURY_ROLES, challenge.KIND),
         ("GET", "/api/v1/challenge/ranking"): member_of("challenge"),
         ("GET", "/challenge"): member_of("challenge"),
         ("POST", "/challenge"): writers_of("challenge"),
         ("GET", "/challenge/{assessment_id}"): member_of("challenge"),
+        ("POST", "/challenge/{assessment_id}/scores"): Access(challenge.JURY_ROLES, challenge.KIND),
+        # the carbon-asset ledger (services/ledger.py); its acts create no assessment (no kind)
+        ("GET", "/api/v1/credits/ledger"): MEMBERS,
+        ("POST", "/api/v1/credits/ledger/issue"): Access(ledger.ISSUERS),
+        ("POST", "/api/v1/credits/ledger/transfer"): Access(ledger.HOLDERS),
+        ("POST", "/api/v1/credits/ledger/retire"): Access(ledger.HOLDERS),
+        ("GET", "/api/v1/credits/retirements/{certificate_id}"): MEMBERS,
+        ("GET", "/ledger"): MEMBERS,
+        ("POST", "/ledger/issue"): Access(ledger.ISSUERS),
+        ("POST", "/ledger/transfer"): Access(ledger.HOLDERS),
+        ("POST", "/ledger/retire"): Access(ledger.HOLDERS),
     }
     for section in SECTIONS:  # the engine sections' generic routes (engine_routes.register)
         api, page = f"/api/v1/{section.api}", f"/{section.path}"

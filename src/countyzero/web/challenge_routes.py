@@ -22,6 +22,7 @@ from countyzero.core.errors import CountyZeroError, InputError
 from countyzero.services import assessments, challenge
 from countyzero.services.accounts import Principal
 from countyzero.services.errors import NotFoundError
+from countyzero.store.models import Assessment
 from countyzero.web import charts
 from countyzero.web.engine_routes import Kit, read_upload
 
@@ -73,9 +74,11 @@ def register(app: FastAPI, kit: Kit) -> None:
     settings = kit.settings
 
     # API ----------------------------------------------------------------------------------------------
+    submitter = kit.caller(lambda who: assessments.require_writer(who, challenge.KIND))
+
     @app.post("/api/v1/challenge/submissions", status_code=status.HTTP_201_CREATED,
               summary="Evaluate a Climate Challenge entry against the county plan and store it")
-    def api_submit(body: dict[str, Any], who: Annotated[Principal, Depends(kit.api_principal)],
+    def api_submit(body: dict[str, Any], who: Annotated[Principal, Depends(submitter)],
                    session: Annotated[Session, Depends(kit.db)], name: str = "", scenario: str | None = None,
                    draws: int | None = None, seed: int | None = None) -> dict[str, Any]:
         try:
@@ -107,12 +110,23 @@ def register(app: FastAPI, kit: Kit) -> None:
         except CountyZeroError as exc:
             raise kit.service_error(exc) from None
 
-    @app.post("/api/v1/challenge/submissions/{assessment_id}/scores",
-              summary="A juror's scores of an entry on the rubric's jury criteria")
-    def api_score(assessment_id: int, body: JuryScoresBody, who: Annotated[Principal, Depends(kit.api_principal)],
-                  session: Annotated[Session, Depends(kit.db)]) -> dict[str, Any]:
+    def entry(assessment_id: int, who: Annotated[Principal, Depends(kit.api_principal)],
+              session: Annotated[Session, Depends(kit.db)]) -> Assessment:
+        """A dependency: the caller's organisation's entry (else 404) that the caller may score (else 403) —
+        before the body is validated, so that a refused caller is told 403 whatever it sent."""
         try:
             found = assessments.get(session, who, assessment_id, challenge.KIND)
+            challenge.require_juror(who, found)
+        except CountyZeroError as exc:
+            raise kit.service_error(exc) from None
+        return found
+
+    @app.post("/api/v1/challenge/submissions/{assessment_id}/scores",
+              summary="A juror's scores of an entry on the rubric's jury criteria")
+    def api_score(found: Annotated[Assessment, Depends(entry)], body: JuryScoresBody,
+                  who: Annotated[Principal, Depends(kit.api_principal)],
+                  session: Annotated[Session, Depends(kit.db)]) -> dict[str, Any]:
+        try:
             kit.write(session, lambda: challenge.score(session, who, found, [s.model_dump() for s in body.scores],
                                                        today=date.today()))
         except CountyZeroError as exc:
@@ -151,6 +165,7 @@ def register(app: FastAPI, kit: Kit) -> None:
         form = await request.form()
         try:
             kit.check_csrf(request, str(form.get("csrf") or ""))
+            assessments.require_writer(who, challenge.KIND)  # before the file is read: a refused role gets 403
             field = form.get("file")
             if not isinstance(field, UploadFile) or not field.filename:
                 raise InputError("no file chosen", field="file")
@@ -200,6 +215,7 @@ def register(app: FastAPI, kit: Kit) -> None:
         except NotFoundError:
             return kit.render(request, "not_found.html", who, code=404)
         try:
+            challenge.require_juror(who, found)  # before the scores are read: a refused caller gets 403
             rows = _form_scores(form)
             kit.write(session, lambda: challenge.score(session, who, found, rows, today=date.today()))
         except CountyZeroError as exc:

@@ -98,6 +98,17 @@ class Kit:
     write: Callable[..., Any]
     charts: charts.ChartCache
 
+    def caller(self, check: Callable[[Principal], None]) -> Callable[..., Principal]:
+        """A dependency giving the API caller once ``check`` (a service's role check) lets it through: it runs
+        before FastAPI validates the request's body, so that a refused role is told 403 whatever it sent."""
+        def dependency(who: Annotated[Principal, Depends(self.api_principal)]) -> Principal:
+            try:
+                check(who)
+            except CountyZeroError as exc:
+                raise self.service_error(exc) from None
+            return who
+        return dependency
+
 
 def default_name(kind: str, data: dict[str, Any]) -> str:
     """A readable name for a stored assessment, from its input."""
@@ -202,7 +213,8 @@ def register(app: FastAPI, kit: Kit) -> None:
     def api_routes(section: Section) -> None:
         kind = section.kind
 
-        def create(body: dict[str, Any], who: Annotated[Principal, Depends(kit.api_principal)],
+        def create(body: dict[str, Any],
+                   who: Annotated[Principal, Depends(kit.caller(lambda w: assessments.require_writer(w, kind)))],
                    session: Annotated[Session, Depends(kit.db)], name: str = "",
                    baseline: int | None = None) -> dict[str, Any]:
             label = name or default_name(kind, body)
@@ -326,6 +338,7 @@ def register(app: FastAPI, kit: Kit) -> None:
             form = await request.form()
             try:
                 kit.check_csrf(request, str(form.get("csrf") or ""))
+                assessments.require_writer(who, kind)  # before the files are read: a refused role gets 403
                 data = await page_input(section, form, who, session)
                 name = str(form.get("name") or "").strip() or default_name(kind, data)
                 assessment = kit.write(session, lambda: assessments.create(session, who, kind, name, data))

@@ -72,36 +72,51 @@ def register(app: FastAPI, kit: Kit) -> None:
     kit.templates.env.globals["label_status"] = labels.status
 
     # API ----------------------------------------------------------------------------------------------
-    def api_step(session: Session, who: Principal, assessment_id: int,
-                 step: Callable[[Assessment], object]) -> dict[str, Any]:
+    def application(roles: frozenset[str], step: str) -> Callable[..., Assessment]:
+        """A dependency: the caller's organisation's application (else 404) and the caller's role checked (else
+        403) — before the body is validated, so that a refused role is told 403 whatever it sent."""
+        def dependency(assessment_id: int, who: Annotated[Principal, Depends(kit.api_principal)],
+                       session: Annotated[Session, Depends(kit.db)]) -> Assessment:
+            try:
+                found = assessments.get(session, who, assessment_id, labels.KIND)
+                labels.require_role(who, roles, step)
+            except CountyZeroError as exc:
+                raise kit.service_error(exc) from None
+            return found
+        return dependency
+
+    def api_step(session: Session, found: Assessment, step: Callable[[Assessment], object]) -> dict[str, Any]:
         try:
-            assessment = assessments.get(session, who, assessment_id, labels.KIND)
-            kit.write(session, lambda: step(assessment))
+            kit.write(session, lambda: step(found))
         except CountyZeroError as exc:
             raise kit.service_error(exc) from None
-        return kit.stored(assessment)
+        return kit.stored(found)
 
     @app.post("/api/v1/labels/{assessment_id}/evidence", summary="Attach an evidence document to an application")
-    def api_evidence(assessment_id: int, body: EvidenceBody, who: Annotated[Principal, Depends(kit.api_principal)],
+    def api_evidence(found: Annotated[Assessment, Depends(application(labels.APPLICANTS, "add evidence to"))],
+                     body: EvidenceBody, who: Annotated[Principal, Depends(kit.api_principal)],
                      session: Annotated[Session, Depends(kit.db)]) -> dict[str, Any]:
-        return api_step(session, who, assessment_id, lambda a: labels.add_evidence(
+        return api_step(session, found, lambda a: labels.add_evidence(
             session, who, a, document=body.document, sha256=body.sha256, today=date.today()))
 
     @app.post("/api/v1/labels/{assessment_id}/review", summary="A verifier's review: approve, request changes, reject")
-    def api_review(assessment_id: int, body: ReviewBody, who: Annotated[Principal, Depends(kit.api_principal)],
+    def api_review(found: Annotated[Assessment, Depends(application(labels.REVIEWERS, "review"))],
+                   body: ReviewBody, who: Annotated[Principal, Depends(kit.api_principal)],
                    session: Annotated[Session, Depends(kit.db)]) -> dict[str, Any]:
-        return api_step(session, who, assessment_id, lambda a: labels.review(
+        return api_step(session, found, lambda a: labels.review(
             session, who, a, decision=body.decision, note=body.note, criteria=body.criteria, today=date.today()))
 
     @app.post("/api/v1/labels/{assessment_id}/issue", summary="Issue the label of an approved application")
-    def api_issue(assessment_id: int, who: Annotated[Principal, Depends(kit.api_principal)],
+    def api_issue(found: Annotated[Assessment, Depends(application(labels.ISSUERS, "issue"))],
+                  who: Annotated[Principal, Depends(kit.api_principal)],
                   session: Annotated[Session, Depends(kit.db)]) -> dict[str, Any]:
-        return api_step(session, who, assessment_id, lambda a: labels.issue(session, who, a, today=date.today()))
+        return api_step(session, found, lambda a: labels.issue(session, who, a, today=date.today()))
 
     @app.post("/api/v1/labels/{assessment_id}/revoke", summary="Revoke an issued label, with a public reason")
-    def api_revoke(assessment_id: int, body: RevokeBody, who: Annotated[Principal, Depends(kit.api_principal)],
+    def api_revoke(found: Annotated[Assessment, Depends(application(labels.REVOKERS, "revoke"))],
+                   body: RevokeBody, who: Annotated[Principal, Depends(kit.api_principal)],
                    session: Annotated[Session, Depends(kit.db)]) -> dict[str, Any]:
-        return api_step(session, who, assessment_id, lambda a: labels.revoke(
+        return api_step(session, found, lambda a: labels.revoke(
             session, who, a, reason=body.reason, today=date.today()))
 
     @app.get("/api/v1/labels/verify/{label_id}", summary="Public: whether a label id is valid (no login)")
@@ -113,8 +128,9 @@ def register(app: FastAPI, kit: Kit) -> None:
 
     # pages --------------------------------------------------------------------------------------------
     async def page_step(request: Request, who: Principal | None, session: Session, assessment_id: int,
-                        step: Callable[[Assessment, Any], Any]) -> Response:
-        """A step's form: CSRF, the application of the caller's organisation, one transaction; errors shown."""
+                        roles: tuple[frozenset[str], str], step: Callable[[Assessment, Any], Any]) -> Response:
+        """A step's form: CSRF, the application of the caller's organisation, the caller's role (``roles``: the
+        step's roles and name, checked before the form's input is read), one transaction; errors shown."""
         if who is None:
             return RedirectResponse("/login", status.HTTP_303_SEE_OTHER)
         form = await request.form()
@@ -125,6 +141,7 @@ def register(app: FastAPI, kit: Kit) -> None:
             except NotFoundError:
                 return kit.render(request, "not_found.html", who, code=404)
             try:
+                labels.require_role(who, *roles)
                 arguments = await step_input(form)
                 kit.write(session, lambda: step(found, arguments))
             except CountyZeroError as exc:
@@ -158,7 +175,7 @@ def register(app: FastAPI, kit: Kit) -> None:
                 raise InputError("no file chosen", field="evidence")
             assert who is not None
             labels.add_evidence(session, who, a, document=f["document"], sha256=f["sha256"], today=date.today())
-        return await page_step(request, who, session, assessment_id, step)
+        return await page_step(request, who, session, assessment_id, (labels.APPLICANTS, "add evidence to"), step)
 
     @app.post("/labels/{assessment_id}/review", include_in_schema=False)
     async def page_review(request: Request, assessment_id: int,
@@ -168,7 +185,7 @@ def register(app: FastAPI, kit: Kit) -> None:
             assert who is not None
             labels.review(session, who, a, decision=f["decision"], note=f["note"], criteria=f["criteria"],
                           today=date.today())
-        return await page_step(request, who, session, assessment_id, step)
+        return await page_step(request, who, session, assessment_id, (labels.REVIEWERS, "review"), step)
 
     @app.post("/labels/{assessment_id}/issue", include_in_schema=False)
     async def page_issue(request: Request, assessment_id: int,
@@ -177,7 +194,7 @@ def register(app: FastAPI, kit: Kit) -> None:
         def step(a: Assessment, f: dict[str, Any]) -> None:
             assert who is not None
             labels.issue(session, who, a, today=date.today())
-        return await page_step(request, who, session, assessment_id, step)
+        return await page_step(request, who, session, assessment_id, (labels.ISSUERS, "issue"), step)
 
     @app.post("/labels/{assessment_id}/revoke", include_in_schema=False)
     async def page_revoke(request: Request, assessment_id: int,
@@ -186,7 +203,7 @@ def register(app: FastAPI, kit: Kit) -> None:
         def step(a: Assessment, f: dict[str, Any]) -> None:
             assert who is not None
             labels.revoke(session, who, a, reason=f["reason"], today=date.today())
-        return await page_step(request, who, session, assessment_id, step)
+        return await page_step(request, who, session, assessment_id, (labels.REVOKERS, "revoke"), step)
 
     @app.get("/verify", response_class=HTMLResponse, include_in_schema=False)
     def verify_form(request: Request, who: Annotated[Principal | None, Depends(kit.page_principal)],

@@ -66,6 +66,10 @@ def register(app: FastAPI, kit: Kit) -> None:
         except CountyZeroError as exc:
             raise kit.service_error(exc) from None
 
+    def may(act: str, roles: frozenset[str]) -> Callable[..., Principal]:
+        """The API caller, whose role is checked before the body is validated (a refused role: 403)."""
+        return kit.caller(lambda who: ledger.require(who, roles, act))
+
     # API ----------------------------------------------------------------------------------------------
     @app.get("/api/v1/credits/ledger", summary="The organisation's credit holdings, journal and certificates")
     def api_ledger(who: Annotated[Principal, Depends(kit.api_principal)],
@@ -75,20 +79,20 @@ def register(app: FastAPI, kit: Kit) -> None:
 
     @app.post("/api/v1/credits/ledger/issue", status_code=status.HTTP_201_CREATED,
               summary="Issue credits from a stored estimate (verifiers)")
-    def api_issue(body: dict[str, Any], who: Annotated[Principal, Depends(kit.api_principal)],
+    def api_issue(body: dict[str, Any], who: Annotated[Principal, Depends(may("issue", ledger.ISSUERS))],
                   session: Annotated[Session, Depends(kit.db)]) -> dict[str, Any]:
         block = act(session, lambda: ledger.issue(session, who, body))
         return dict(block.to_dict())
 
     @app.post("/api/v1/credits/ledger/transfer", summary="Transfer held credits to another holder account")
-    def api_transfer(body: dict[str, Any], who: Annotated[Principal, Depends(kit.api_principal)],
+    def api_transfer(body: dict[str, Any], who: Annotated[Principal, Depends(may("transfer", ledger.HOLDERS))],
                      session: Annotated[Session, Depends(kit.db)]) -> dict[str, Any]:
         blocks = act(session, lambda: ledger.transfer(session, who, body))
         return {"blocks": [b.to_dict() for b in blocks]}
 
     @app.post("/api/v1/credits/ledger/retire", status_code=status.HTTP_201_CREATED,
               summary="Retire credits for a beneficiary → retirement certificate")
-    def api_retire(body: dict[str, Any], who: Annotated[Principal, Depends(kit.api_principal)],
+    def api_retire(body: dict[str, Any], who: Annotated[Principal, Depends(may("retire", ledger.HOLDERS))],
                    session: Annotated[Session, Depends(kit.db)]) -> dict[str, Any]:
         cert = act(session, lambda: ledger.retire(session, who, body))
         return dict(cert.to_dict())
@@ -115,7 +119,7 @@ def register(app: FastAPI, kit: Kit) -> None:
             return RedirectResponse("/login", status.HTTP_303_SEE_OTHER)
         return page(request, who, session)
 
-    def form_route(name: str, run: Callable[[Session, Principal, dict[str, Any]], Any],
+    def form_route(name: str, roles: frozenset[str], run: Callable[[Session, Principal, dict[str, Any]], Any],
                    done: Callable[[Any], str]) -> None:
         async def submit(request: Request, who: Annotated[Principal | None, Depends(kit.page_principal)],
                          session: Annotated[Session, Depends(kit.db)]) -> Response:
@@ -125,6 +129,7 @@ def register(app: FastAPI, kit: Kit) -> None:
             await form.close()
             kit.check_csrf(request, str(form.get("csrf") or ""))
             try:
+                ledger.require(who, roles, name)  # before the form is read: a refused role gets 403
                 data = _form_data(form)
                 result = kit.write(session, lambda: run(session, who, data))
             except CountyZeroError as exc:
@@ -134,9 +139,9 @@ def register(app: FastAPI, kit: Kit) -> None:
 
         app.add_api_route(f"/ledger/{name}", submit, methods=["POST"], include_in_schema=False)
 
-    form_route("issue", ledger.issue, lambda _: "/ledger")
-    form_route("transfer", ledger.transfer, lambda _: "/ledger")
-    form_route("retire", ledger.retire, lambda cert: f"/credits/retirements/{cert.certificate}")
+    form_route("issue", ledger.ISSUERS, ledger.issue, lambda _: "/ledger")
+    form_route("transfer", ledger.HOLDERS, ledger.transfer, lambda _: "/ledger")
+    form_route("retire", ledger.HOLDERS, ledger.retire, lambda cert: f"/credits/retirements/{cert.certificate}")
 
     def verification_url(request: Request, certificate_id: str) -> str:
         return f"{str(request.base_url).rstrip('/')}/credits/retirements/{certificate_id}"
