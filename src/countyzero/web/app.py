@@ -168,8 +168,15 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
                 "software_version": assessment.software_version,
                 "factor_set_version": assessment.factor_set_version, "result": assessment.result}
 
+    chart_cache = charts.ChartCache(settings.chart_cache_entries)
+    kit = engine_routes.Kit(
+        settings=settings, templates=templates, db=db, api_principal=api_principal, page_principal=page_principal,
+        render=render, check_csrf=check_csrf, service_error=service_error, stored=stored, write=_write,
+        charts=chart_cache)
+    inventory_writer = kit.caller(lambda who: assessments.require_writer(who, "inventory"))
+
     @app.post("/api/v1/inventories", status_code=status.HTTP_201_CREATED)
-    def create_inventory(body: dict[str, Any], who: Annotated[Principal, Depends(api_principal)],
+    def create_inventory(body: dict[str, Any], who: Annotated[Principal, Depends(inventory_writer)],
                          session: Annotated[Session, Depends(db)], name: str = "") -> dict[str, Any]:
         try:
             assessment = _write(session, lambda: assessments.create(
@@ -238,7 +245,6 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         request.session.clear()
         return RedirectResponse("/login", status.HTTP_303_SEE_OTHER)
 
-    chart_cache = charts.ChartCache(settings.chart_cache_entries)
 
     def scenes(assessment: Any) -> Any:
         return engine_routes.scene_figure(chart_cache, assessment)
@@ -276,14 +282,17 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
 
     @app.post("/inventories", include_in_schema=False)
     async def upload_inventory(request: Request, who: Annotated[Principal | None, Depends(page_principal)],
-                               session: Annotated[Session, Depends(db)], file: UploadFile,
+                               session: Annotated[Session, Depends(db)], file: UploadFile | None = None,
                                csrf: Annotated[str, Form()] = "", name: Annotated[str, Form()] = "") -> Response:
         if who is None:
             return RedirectResponse("/login", status.HTTP_303_SEE_OTHER)
         check_csrf(request, csrf)
-        content = await file.read(settings.max_upload_bytes + 1)
-        filename = Path(file.filename or "upload.yaml").name
         try:
+            assessments.require_writer(who, "inventory")  # the role before the file is read
+            if file is None or not file.filename:
+                raise InputError("no file chosen", field="file")
+            content = await file.read(settings.max_upload_bytes + 1)
+            filename = Path(file.filename).name
             if len(content) > settings.max_upload_bytes:
                 raise InputError(f"file larger than {settings.max_upload_bytes} bytes", file=filename)
             data = engine_routes.read_upload(filename, content, "activities", settings.limits)
@@ -323,10 +332,6 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         steps = [s for s in assessment.result.get("trace", []) if s["line_id"] == line_id]
         return render(request, "explain.html", who, a=assessment, line=lines[0], steps=steps)
 
-    kit = engine_routes.Kit(
-        settings=settings, templates=templates, db=db, api_principal=api_principal, page_principal=page_principal,
-        render=render, check_csrf=check_csrf, service_error=service_error, stored=stored, write=_write,
-        charts=chart_cache)
     engine_routes.register(app, kit)
     label_routes.register(app, kit)
     challenge_routes.register(app, kit)
