@@ -70,7 +70,8 @@ bench: uv
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 screenshots: install chromium
-	COUNTYZERO_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q tests/platform/test_browser.py tests/platform/test_browser_labels.py
+	COUNTYZERO_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q tests/platform/test_browser.py tests/platform/test_browser_labels.py \
+	  tests/platform/test_browser_pages.py
 
 clean:
 	rm -rf build .pytest_cache .mypy_cache .ruff_cache
