@@ -466,7 +466,10 @@ def admin_create_user(
 
 DEMO_ORG = "Baoting County 保亭县"
 DEMO_USERS = (("admin@baoting.demo", "county_admin"), ("analyst@baoting.demo", "analyst"),
-              ("bank@baoting.demo", "financier"))
+              ("bank@baoting.demo", "financier"), ("owner@baoting.demo", "project_owner"),
+              ("verifier@baoting.demo", "verifier"))
+"""One demo user per role, so that every workflow (a label applied for by the owner and issued by the verifier,
+credits issued by the verifier and retired by the owner) can be tried."""
 
 
 DEMO_FOLDER = Path(__file__).resolve().parents[2] / "examples" / "baoting"
@@ -527,7 +530,9 @@ def demo_load(
         with transaction(_sessions()) as session:
             if session.scalars(select(Organisation).where(Organisation.name == DEMO_ORG)).first() is None:
                 accounts.create_organisation(session, DEMO_ORG, actor="demo-load")
-                for email, role in DEMO_USERS:
+            present = set(session.scalars(select(User.email)))
+            for email, role in DEMO_USERS:
+                if email not in present:
                     accounts.create_user(session, email, password, organisation=DEMO_ORG, role=role,
                                          actor="demo-load")
             admin = session.scalars(select(User).where(User.email == DEMO_USERS[0][0])).one()

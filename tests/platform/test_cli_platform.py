@@ -42,8 +42,8 @@ def test_demo_load_is_idempotent_and_tampering_is_detected(database: str) -> Non
     first = runner.invoke(app, ["demo-load", "--draws", "0"])
     assert first.exit_code == 0, first.output
     assert runner.invoke(app, ["demo-load", "--draws", "0"]).exit_code == 0
-    # organisation, 3 users, one assessment per page (9), inventory and roadmap published (2)
-    assert "intact: 15 entries" in runner.invoke(app, ["audit", "verify"]).output
+    # organisation, 5 users (one per role), one assessment per page (9), inventory and roadmap published (2)
+    assert "intact: 17 entries" in runner.invoke(app, ["audit", "verify"]).output
     engine = make_engine(database)
     with engine.connect() as connection:
         rows = dict(connection.execute(text("SELECT kind, published FROM assessment")).all())
