@@ -19,7 +19,7 @@ from countyzero.console import FactorFiles, chosen_format, console, fail, print_
 from countyzero.console import OutputFormat as Format
 from countyzero.core.errors import CountyZeroError
 from countyzero.credits.engine import CreditEstimate, estimate_credits
-from countyzero.credits.ledger import Ledger
+from countyzero.credits.ledger import Ledger, VerifyReport
 from countyzero.credits.model import STANDARDS
 from countyzero.credits.reader import read_project
 from countyzero.credits.valuation import collateral_value, credit_stream_value, resolve_price
@@ -311,38 +311,31 @@ def ledger_verify(db: DbOption, format: FormatOption = None) -> None:
             report = led.verify()
     except CountyZeroError as exc:
         raise fail(exc) from None
-    if chosen_format(format) is Format.json:
-        print_json(report.to_dict())
-    else:
-        console = _console()
-        console.print(f"{'OK' if report.ok else 'PROBLEMS'}: {report.events} events, head {report.head_hash}")
-        for problem in report.problems:
-            console.print(f"  {problem}")
-    if not report.ok:
-        raise typer.Exit(code=1)
+    _report(report, format, "events")
 
 
 @app.command("reconcile")
 def reconcile(format: FormatOption = None) -> None:
     """Reconcile the platform database's ledger (COUNTYZERO_DATABASE_URL): hash chain, replay, no serial in two
     places, issued = held + retired + cancelled per vintage; exit status 1 on a problem."""
+    from countyzero.cli import _sessions
     from countyzero.services import ledger as platform_ledger
-    from countyzero.settings import Settings
-    from countyzero.store.db import make_engine, session_factory, upgrade
 
     try:
-        engine = make_engine(Settings().database_url)
-        upgrade(engine)
-        with session_factory(engine)() as session:
+        with _sessions()() as session:
             report = platform_ledger.reconcile(session)
-        engine.dispose()
     except CountyZeroError as exc:
         raise fail(exc) from None
+    _report(report, format, "ledger events")
+
+
+def _report(report: VerifyReport, format: Format | None, events: str) -> None:
+    """A reconciliation as JSON or a verdict line with its problems; exit status 1 when it found any."""
     if chosen_format(format) is Format.json:
         print_json(report.to_dict())
     else:
         console = _console()
-        console.print(f"{'OK' if report.ok else 'PROBLEMS'}: {report.events} ledger events, head {report.head_hash}")
+        console.print(f"{'OK' if report.ok else 'PROBLEMS'}: {report.events} {events}, head {report.head_hash}")
         for problem in report.problems:
             console.print(f"  {problem}")
     if not report.ok:

@@ -393,37 +393,22 @@ def register(app: FastAPI, kit: Kit) -> None:
         found = owned(request, who, session, assessment_id, "building")
         return found if isinstance(found, Response) else _lcax_response(found)
 
-    @app.get("/buildings/{assessment_id}/report.pdf", include_in_schema=False)
-    def building_pdf(request: Request, assessment_id: int,
-                     who: Annotated[Principal | None, Depends(kit.page_principal)],
-                     session: Annotated[Session, Depends(kit.db)]) -> Response:
-        found = owned(request, who, session, assessment_id, "building")
-        if isinstance(found, Response):
-            return found
-        html = kit.templates.env.get_template("report_building.html").render(
-            a=found, r=found.result, figure=charts.building_modules(found.result))
-        return _pdf(html, f"building-{found.id}.pdf")
+    def template_report(path: str, kind: str, name: str, context: Callable[[Assessment], dict[str, Any]]) -> None:
+        """``/<path>/{id}/report.pdf``: the stored assessment through ``report_<name>.html`` (bilingual, PDF)."""
+        def report(request: Request, assessment_id: int, who: Annotated[Principal | None, Depends(kit.page_principal)],
+                   session: Annotated[Session, Depends(kit.db)]) -> Response:
+            found = owned(request, who, session, assessment_id, kind)
+            if isinstance(found, Response):
+                return found
+            html = kit.templates.env.get_template(f"report_{name}.html").render(a=found, r=found.result,
+                                                                                **context(found))
+            return _pdf(html, f"{name}-{found.id}.pdf")
+        app.add_api_route(f"/{path}/{{assessment_id}}/report.pdf", report, methods=["GET"], name=f"{name}_pdf",
+                          include_in_schema=False)
 
-    @app.get("/finance/{assessment_id}/report.pdf", include_in_schema=False)
-    def finance_pdf(request: Request, assessment_id: int,
-                    who: Annotated[Principal | None, Depends(kit.page_principal)],
-                    session: Annotated[Session, Depends(kit.db)]) -> Response:
-        found = owned(request, who, session, assessment_id, "finance")
-        if isinstance(found, Response):
-            return found
-        html = kit.templates.env.get_template("report_finance.html").render(a=found, r=found.result)
-        return _pdf(html, f"finance-{found.id}.pdf")
-
-    @app.get("/finance/appraisals/{assessment_id}/report.pdf", include_in_schema=False)
-    def appraisal_pdf(request: Request, assessment_id: int,
-                      who: Annotated[Principal | None, Depends(kit.page_principal)],
-                      session: Annotated[Session, Depends(kit.db)]) -> Response:
-        found = owned(request, who, session, assessment_id, "appraisal")
-        if isinstance(found, Response):
-            return found
-        html = kit.templates.env.get_template("report_appraisal.html").render(
-            a=found, r=found.result, figures=figures_of(found))
-        return _pdf(html, f"appraisal-{found.id}.pdf")
+    template_report("buildings", "building", "building", lambda a: {"figure": charts.building_modules(a.result)})
+    template_report("finance", "finance", "finance", lambda a: {})
+    template_report("finance/appraisals", "appraisal", "appraisal", lambda a: {"figures": figures_of(a)})
 
     @app.post("/assessments/{assessment_id}/publish", include_in_schema=False)
     async def page_publish(request: Request, assessment_id: int,
