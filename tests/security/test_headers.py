@@ -6,22 +6,18 @@ report no Content-Security-Policy violation and are styled (site.css applies, th
 from __future__ import annotations
 
 import re
-import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 from countyzero.settings import Settings
 from countyzero.web.app import HERE, create_app
 from countyzero.web.headers import CONTENT_SECURITY_POLICY
 from tests.platform.conftest import PASSWORD
+from tests.platform.test_browser import ARGS, CHROMIUM, serving
 from tests.security.world import OWN, World, email, make_world
 
 EXPECTED = {
@@ -103,25 +99,10 @@ def test_templates_have_no_inline_script_or_handler() -> None:
 
 
 # the browser ----------------------------------------------------------------------------------------------------
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-
-
 @pytest.fixture(scope="module")
 def server(world: World) -> Iterator[str]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    instance = uvicorn.Server(uvicorn.Config(world.client.app, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not instance.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    instance.should_exit = True
-    thread.join(timeout=10)
+    with serving(world.client.app) as url:
+        yield url
 
 
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed (make test installs it)")

@@ -207,9 +207,7 @@ def register(app: FastAPI, kit: Kit) -> None:
                          session: Annotated[Session, Depends(kit.db)]) -> Response:
         if who is None:
             return RedirectResponse("/login", status.HTTP_303_SEE_OTHER)
-        form = await request.form()
-        await form.close()
-        kit.check_csrf(request, str(form.get("csrf") or ""))
+        form = await kit.checked_form(request)
         try:
             found = assessments.get(session, who, assessment_id, challenge.KIND)
         except NotFoundError:

@@ -21,7 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 from sqlalchemy.orm import Session
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 
 from countyzero.core.errors import CountyZeroError, InputError
 from countyzero.core.io import read_bytes
@@ -97,6 +97,13 @@ class Kit:
     stored: Callable[[Assessment], dict[str, Any]]
     write: Callable[..., Any]
     charts: charts.ChartCache
+
+    async def checked_form(self, request: Request) -> FormData:
+        """A page form without files, read and closed, once its CSRF token is checked (403 otherwise)."""
+        form = await request.form()
+        await form.close()
+        self.check_csrf(request, str(form.get("csrf") or ""))
+        return form
 
     def caller(self, check: Callable[[Principal], None]) -> Callable[..., Principal]:
         """A dependency giving the API caller once ``check`` (a service's role check) lets it through: it runs
@@ -414,9 +421,7 @@ def register(app: FastAPI, kit: Kit) -> None:
     async def page_publish(request: Request, assessment_id: int,
                            who: Annotated[Principal | None, Depends(kit.page_principal)],
                            session: Annotated[Session, Depends(kit.db)]) -> Response:
-        form = await request.form()
-        await form.close()
-        kit.check_csrf(request, str(form.get("csrf") or ""))
+        form = await kit.checked_form(request)
         if who is None:
             return RedirectResponse("/login", status.HTTP_303_SEE_OTHER)
         try:

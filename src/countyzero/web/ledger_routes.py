@@ -125,9 +125,7 @@ def register(app: FastAPI, kit: Kit) -> None:
                          session: Annotated[Session, Depends(kit.db)]) -> Response:
             if who is None:
                 return RedirectResponse("/login", status.HTTP_303_SEE_OTHER)
-            form = await request.form()
-            await form.close()
-            kit.check_csrf(request, str(form.get("csrf") or ""))
+            form = await kit.checked_form(request)
             try:
                 ledger.require(who, roles, name)  # before the form is read: a refused role gets 403
                 data = _form_data(form)
