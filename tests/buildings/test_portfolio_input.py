@@ -110,6 +110,20 @@ def test_the_first_bad_row_is_named_whatever_kind_of_error(tmp_path: Path) -> No
     assert (error.row, error.field) == (6, "factor_id")
 
 
+def test_errors_found_on_separate_threads_come_in_one_order(tmp_path: Path) -> None:
+    # the building columns and each line-type column are checked on separate threads: whichever finishes first,
+    # the building columns' error (a negative quantity, row 6) comes before a line type's (a density, row 2)
+    lines = with_row(4, "quantity", "-1")
+    cells = lines[1].split(",")
+    cells[5] = "inf"
+    lines[1] = ",".join(cells)
+    path = write_csv(tmp_path, lines)
+    errors = {(error.row, error.field) for error in (error_of(path) for _ in range(20))}
+    assert errors == {(6, "quantity")}
+    error = error_of(write_csv(tmp_path, with_row(0, "density_kg_m3", "inf"), name="q.csv"))
+    assert (error.row, error.field) == (2, "density_kg_m3")
+
+
 @pytest.mark.parametrize("missing", ["building_id", "gross_floor_area_m2", "factor_id", "quantity", "unit"])
 def test_a_missing_or_renamed_column_is_named(tmp_path: Path, missing: str) -> None:
     renamed = HEADER.replace(missing, missing.upper())

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import math
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from scipy import sparse
 from countyzero.buildings.engine import resolve_items
 from countyzero.buildings.model import MODULES, TOTAL_MODULES, BOQItem, Options, Transport
 from countyzero.buildings.modules import embodied_modules, replacements_b4
+from countyzero.core.bulk import column_pool, results_in_order
 from countyzero.core.errors import InputError
 from countyzero.core.io import csv_text
 from countyzero.factors.library import FactorLibrary, default_library
@@ -304,23 +306,23 @@ def _buildings(table: pa.Table, file: str | None) -> tuple[np.ndarray, np.ndarra
     return quantity, run_start, run_building, ids, areas
 
 
-def _line_types_of(table: pa.Table, file: str | None) -> tuple[list[tuple[str, np.ndarray, list[Any]]], np.ndarray,
-                                                                np.ndarray]:
-    """Line types — rows equal in everything but building, area and quantity: each key column's codes and
-    values, the distinct mixed-radix keys (first column least significant) and each row's line type."""
-    parts: list[tuple[str, np.ndarray, list[Any]]] = []
-    for name in KEY:
-        if name not in table.column_names:
-            continue
-        column = table[name]
-        if name in OPTIONAL_FLOAT:
-            column = _cast(column, pa.float64(), "not a number", name, file)
-        codes, values = _codes(column)
-        if name in OPTIONAL_FLOAT:
-            odd = np.flatnonzero(pc.fill_null(pc.invert(pc.is_finite(values)), False).to_numpy(zero_copy_only=False))
-            if odd.size:
-                raise _bad("not a finite number", file, int(np.flatnonzero(np.isin(codes, odd))[0]), name)
-        parts.append((name, codes, values.to_pylist()))
+def _key_column(table: pa.Table, name: str, file: str | None) -> tuple[np.ndarray, list[Any]]:
+    """A line-type column's codes and distinct values; numbers must be finite where given."""
+    column = table[name]
+    if name in OPTIONAL_FLOAT:
+        column = _cast(column, pa.float64(), "not a number", name, file)
+    codes, values = _codes(column)
+    if name in OPTIONAL_FLOAT:
+        odd = np.flatnonzero(pc.fill_null(pc.invert(pc.is_finite(values)), False).to_numpy(zero_copy_only=False))
+        if odd.size:
+            raise _bad("not a finite number", file, int(np.flatnonzero(np.isin(codes, odd))[0]), name)
+    return codes, values.to_pylist()
+
+
+def _line_types_of(parts: list[tuple[str, np.ndarray, list[Any]]], file: str | None) -> tuple[np.ndarray,
+                                                                                            np.ndarray]:
+    """Line types — rows equal in everything but building, area and quantity — from each key column's codes
+    and values: the distinct mixed-radix keys (first column least significant) and each row's line type."""
     radix = math.prod(len(values) for _, _, values in parts)
     if radix >= 2**62:
         raise InputError("too many distinct line types for one portfolio run", file=file)
@@ -329,8 +331,7 @@ def _line_types_of(table: pa.Table, file: str | None) -> tuple[list[tuple[str, n
     for _, codes, values in parts[1:]:
         np.add(key, np.multiply(codes, weight, dtype=key.dtype), out=key)
         weight *= len(values)
-    keys, inverse = _line_types(key, radix)
-    return parts, keys, inverse
+    return _line_types(key, radix)
 
 
 def assess_portfolio(table: pa.Table, *, method: str = "en15978", study_period: int | None = None,
@@ -383,8 +384,16 @@ def assess_portfolio(table: pa.Table, *, method: str = "en15978", study_period: 
         if table[name].null_count:
             row = int(np.flatnonzero(table[name].is_null().to_numpy(zero_copy_only=False))[0])
             raise _bad("required value is missing", file, row, name)
-    quantity, run_start, run_building, ids, areas = _buildings(table, file)
-    parts, keys, inverse = _line_types_of(table, file)
+    # the building columns and each line-type column are independent passes: on several cores at once
+    present = [name for name in KEY if name in names]
+    pool = column_pool()
+    buildings: Future[Any] = pool.submit(_buildings, table, file)  # the long passes first
+    futures = {name: pool.submit(_key_column, table, name, file)
+               for name in sorted(present, key=lambda name: name not in OPTIONAL_FLOAT)}
+    (quantity, run_start, run_building, ids, areas), *columns = results_in_order(
+        [buildings, *(futures[name] for name in present)])  # errors in the order a single pass meets them
+    parts = [(name, codes, values) for name, (codes, values) in zip(present, columns, strict=True)]
+    keys, inverse = _line_types_of(parts, file)
     nb, nr = len(ids), len(run_start)
     items: list[BOQItem] = []
     rejected: dict[int, tuple[str, str]] = {}
