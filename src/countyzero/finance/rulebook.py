@@ -29,7 +29,9 @@ from countyzero.core.trace import sha256_of
 
 Framework = Literal["eu", "cgt", "cn2021", "cn2025"]
 FRAMEWORKS: tuple[Framework, ...] = ("eu", "cgt", "cn2021", "cn2025")
-Kind = Literal["substantial_contribution", "dnsh", "minimum_safeguards"]
+Kind = Literal["substantial_contribution", "dnsh", "minimum_safeguards", "item_condition", "general_requirement"]
+"""EU/CGT: the three parts of Art. 3 of Regulation (EU) 2020/852; China catalogues: a condition of the item's own
+text (``item_condition``) or a requirement of the catalogue's notes for every item (``general_requirement``)."""
 Op = Literal["gt", "ge", "lt", "le", "is_true", "is_false", "in", "reduction_ge", "definition", "not_applicable"]
 Quality = Literal["audited", "reported", "estimated"]
 QUALITY_RANK: dict[str, int] = {"estimated": 1, "reported": 2, "audited": 3}
@@ -175,6 +177,18 @@ def _dnsh_criteria(code: str, spec: dict[str, Any], meta: dict[str, Any], prefix
     return out
 
 
+def _criterion(item: dict[str, Any], cid: str, reference: str, verification: str) -> dict[str, Any]:
+    """A compact YAML criterion in model form: ``cid``, its reference (``reference`` + its ``point``), the
+    rulebook's default verification unless it has its own, and the metric's unit for a numeric test."""
+    out = dict(item)
+    out["id"] = cid
+    out["reference"] = f"{reference}, {out.pop('point')}"
+    out.setdefault("verification", verification)
+    if out.get("metric") and out.get("op") in NUMERIC_OPS and "unit" not in out:
+        out["unit"] = "percent" if out["op"] == "reduction_ge" else metric_catalogue()[out["metric"]].unit
+    return out
+
+
 def _expand(raw: dict[str, Any], file: str, eu: Rulebook | None) -> dict[str, Any]:
     """Turn the compact YAML form into the full model form (references, DNSH, minimum safeguards)."""
     framework = raw["framework"]
@@ -184,17 +198,8 @@ def _expand(raw: dict[str, Any], file: str, eu: Rulebook | None) -> dict[str, An
     if framework == "eu":
         prefix = raw["legal_act"]
         for code, spec in raw["activities"].items():
-            criteria = []
-            for item in spec["criteria"]:
-                item = dict(item)
-                point = item.pop("point")
-                item["id"] = f"{code}.sc.{item['id']}"
-                item["reference"] = f"{prefix}, Section {code}, {point}"
-                item.setdefault("verification", default_verification)
-                if item.get("metric") and item.get("op") in NUMERIC_OPS and "unit" not in item:
-                    unit = metric_catalogue()[item["metric"]].unit
-                    item["unit"] = "percent" if item["op"] == "reduction_ge" else unit
-                criteria.append(item)
+            criteria = [_criterion(item, f"{code}.sc.{item['id']}", f"{prefix}, Section {code}", default_verification)
+                        for item in spec["criteria"]]
             criteria += _dnsh_criteria(code, spec["dnsh"], raw, prefix, default_verification)
             ms = raw["minimum_safeguards"]
             criteria.append({"id": f"{code}.ms", "kind": "minimum_safeguards", "metric": "minimum_safeguards",
@@ -230,26 +235,20 @@ def _expand(raw: dict[str, Any], file: str, eu: Rulebook | None) -> dict[str, An
                                 "notes": [f"China catalogue item (lead, unverified): "
                                           f"{spec.get('cn_item_zh_unverified', '')}", *spec.get("notes", [])]}
     else:
-        template = raw["criteria_template"]
+        general = raw["general_criteria"]
         for code, spec in raw["activities"].items():
-            # The reference names the catalogue, its issuing document (in legal_act) and the item code; where
-            # the code was not found it says so rather than guessing one.
-            item_code = spec.get("item_code")
-            entry = (f"item {item_code} {spec['name_zh']}" if item_code
-                     else f"{spec['name_zh']} (item code not transcribed)")
-            criteria = []
-            for item in template:
-                item = dict(item)
-                point = item.pop("point")
-                item["id"] = f"{framework}.{code}.{item['id']}"
-                item["reference"] = f"{raw['legal_act']}, {spec['level1']} / {entry}, {point}"
-                item.setdefault("verification", default_verification)
-                criteria.append(item)
+            # The reference names the catalogue, its issuing document (in legal_act) and the item.
+            entry = f"{spec['level1']} / item {spec['item_code']} {spec['name_zh']}"
+            criteria = [_criterion({"kind": kind, **item}, f"{framework}.{code}.{item['id']}",
+                                   f"{raw['legal_act']}, {entry}", default_verification)
+                        for kind, items in (("general_requirement", general), ("item_condition", spec["criteria"]))
+                        for item in items]
+            mark = f"; 温室气体减排贡献 {spec['ghg_mark']}" if spec.get("ghg_mark") else ""
             activities[code] = {"code": code, "name_en": spec["name_en"], "name_zh": spec["name_zh"],
-                                "contribution": spec["level1"], "criteria": criteria,
-                                "eu_equivalent": spec.get("eu_equivalent", []), "notes": spec.get("notes", [])}
-        notes.append("Catalogue item criteria are not transcribed; alignment requires an independent verifier's "
-                     "attestation (evidence quality 'audited').")
+                                "contribution": f"{spec['level1']}{mark}", "criteria": criteria,
+                                "eu_equivalent": spec.get("eu_equivalent", []),
+                                "notes": [f"item {spec['item_code']} {spec['name_zh']} — 说明/条件 (catalogue text, "
+                                          f"secondary copy): {spec['text_zh']}", *spec.get("notes", [])]}
     notes += [str(n) for n in raw.get("notes", [])]
     if raw.get("grandfathering"):
         notes.append(str(raw["grandfathering"]))

@@ -145,7 +145,9 @@ def resolve_inputs(project: ProjectFile, base_dir: Path | None = None
 
     * ``links.buildings_result`` (buildings assessment: ``total_kgco2e``, ``per_m2_kgco2e``, ``modules``):
       a result with per-module values is the life-cycle GWP "calculated for each stage" of Annex I
-      Section 7.1 point 3 → ``lifecycle_gwp_disclosed``, evidence = that file (quality ``reported``).
+      Section 7.1 point 3 → ``lifecycle_gwp_disclosed``, evidence = that file (quality ``reported``); a result
+      of the ``gbt51366`` method is the carbon calculation the China 2025 catalogue's item 6.1.2 asks for
+      (备注 1) → ``gbt51366_carbon_calculated``.
     * ``links.credits_result`` (credits estimate: ``total_issuable_tco2e``, ``vintages``): used as
       ``climate_benefit_tco2e`` when the project gives none, quality ``estimated`` (a proxy: the Act asks
       for a 30-year balance against a baseline).
@@ -172,6 +174,11 @@ def resolve_inputs(project: ProjectFile, base_dir: Path | None = None
                                 Evidence(document=path, sha256=digest, page=None, quality="reported"))
             notes.append(f"lifecycle_gwp_disclosed from the buildings result {path} (modules: "
                          f"{', '.join(map(str, data['modules']))})")
+        if data.get("method") == "gbt51366" and "gbt51366_carbon_calculated" not in metrics:
+            metrics["gbt51366_carbon_calculated"] = True
+            evidence.setdefault("gbt51366_carbon_calculated",
+                                Evidence(document=path, sha256=digest, page=None, quality="reported"))
+            notes.append(f"gbt51366_carbon_calculated from the buildings result {path} (method gbt51366)")
     if project.links.credits_result:
         data, path, digest = _read_link(project.links.credits_result, base_dir, "links.credits_result",
                                         ("total_issuable_tco2e", "vintages"))
