@@ -204,3 +204,33 @@ def test_every_command_has_help() -> None:
     docs = (Path(__file__).resolve().parents[2] / "docs" / "scaling.md").read_text(encoding="utf-8")
     for command in ("buildings", "finance", "roadmap", "credits"):
         assert f"countyzero batch {command}" in docs
+
+
+def _partition_errors(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    return [e for failed in summary["failed_partitions"] for e in failed["errors"]]
+
+
+def test_values_of_the_wrong_type_name_their_row_of_the_file(tmp_path: Path) -> None:
+    """A value that is not a number, not in a metric's vocabulary or not a known activity is an error on its own
+    row of the file, whichever partition reads it (partitions of 10 rows: the third starts at row 22)."""
+    loans = samples.make_loans(30).to_pylist()
+    for i, loan in enumerate(loans):
+        loan["amount"], loan["epc_class"] = str(loan["amount"]), "ABCDEFG"[i % 7]
+    loans[23]["amount"] = "ten"  # row 25 (partition 2)
+    loans[14]["epc_class"] = "Z"  # row 16 (partition 1)
+    loans[5]["activity_eu"] = "9.99"  # row 7 (partition 0)
+    path = tmp_path / "loans.csv"
+    pcsv.write_csv(pa.Table.from_pylist(loans), path)
+    summary = run_job(finance_job(path, tmp_path / "out", on=date(2026, 3, 1), partition_rows=10), tmp_path / "out")
+    errors = sorted(_partition_errors(summary), key=lambda e: e["row"])
+    assert [(e["row"], e["field"]) for e in errors] == [(7, "activity_eu"), (16, "epc_class"), (25, "amount")]
+    assert "not a number" in errors[2]["message"] and "A, B" in errors[1]["message"]
+    projects = samples.make_projects(20).to_pylist()
+    for project in projects:
+        project["start_date"] = str(project["start_date"])
+    projects[12]["start_date"] = "2021-13-40"  # row 14
+    path = tmp_path / "projects.csv"
+    pcsv.write_csv(pa.Table.from_pylist(projects), path)
+    with pytest.raises(InputError) as info:
+        credits_job(path, tmp_path / "credits")
+    assert (info.value.row, info.value.field, info.value.file) == (14, "start_date", str(path))

@@ -358,6 +358,31 @@ def test_portfolio_vectorised_matches_single_project() -> None:
     assert [STATUSES[c] for c in codes["eu"]] == ["incomplete", "aligned", "aligned", "not_eligible"]
 
 
+def test_a_csv_loan_table_reads_codes_as_text_and_names_bad_rows(tmp_path: Any) -> None:
+    """In a CSV, activity codes such as 4.5 or 7.10 are codes, not numbers; an enum value outside the vocabulary
+    and an unknown code are errors on their row of the file (header = row 1)."""
+    from countyzero.core.errors import InputError
+    from countyzero.finance.criteria import STATUSES
+    from countyzero.finance.portfolio import read_table, screen_table
+
+    dnsh = ",".join(f"dnsh.{k}" for k in ALL_DNSH)
+    good = ",".join(["true"] * len(ALL_DNSH))
+    header = f"id,amount,activity_eu,power_density_w_per_m2,run_of_river,epc_class,built_before_2021,{dnsh}," \
+             "minimum_safeguards"
+    rows = [f"L1,100,4.5,6.0,false,,,{good},true", f"L2,100,7.7,,,A,true,{good},true"]
+    path = tmp_path / "loans.csv"
+    path.write_text("\n".join([header, *rows]) + "\n", "utf-8")
+    table = read_table(path)
+    codes = screen_table(table, date(2026, 3, 1), ("eu",), file=str(path))
+    assert [STATUSES[c] for c in codes["eu"]] == ["aligned", "incomplete"]  # 7.7: rated HVAC output not given
+    for bad, row, field in ((rows[1].replace(",A,", ",Z,"), 3, "epc_class"),
+                            (rows[1].replace("7.7", "7.70"), 3, "activity_eu")):
+        path.write_text("\n".join([header, rows[0], bad]) + "\n", "utf-8")
+        with pytest.raises(InputError) as info:
+            screen_table(read_table(path), date(2026, 3, 1), ("eu",), file=str(path))
+        assert (info.value.row, info.value.field, info.value.file) == (row, field, str(path)), info.value
+
+
 def test_project_schema_document_is_current() -> None:
     import json
     from pathlib import Path

@@ -46,6 +46,7 @@ from countyzero.batch.runner import (
     row_error,
 )
 from countyzero.batch.tables import columns_of, even_ranges, float_column, num_rows, read_rows, staged_parquet
+from countyzero.core.columns import cast as cast_column
 from countyzero.core.errors import InputError
 from countyzero.credits.engine import ex_ante_batch
 from countyzero.credits.standards import StandardProfile, load_profile
@@ -71,11 +72,8 @@ def _profile(key: str) -> StandardProfile:
     return load_profile(key, _library())
 
 
-def _dates(table: pa.Table, name: str, file: str) -> np.ndarray:
-    try:
-        column = pc.cast(table[name], pa.date32())
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        raise InputError("not a date (YYYY-MM-DD)", file=file, field=name) from None
+def _dates(table: pa.Table, name: str, file: str, first_row: int = 2) -> np.ndarray:
+    column = cast_column(table[name], pa.date32(), "not a date (YYYY-MM-DD)", name, file, first_row)
     days = pc.fill_null(pc.cast(column, pa.int32()), np.iinfo(np.int32).min).to_numpy(zero_copy_only=False)
     return np.asarray(days).astype("datetime64[D]")
 
@@ -94,8 +92,8 @@ def schedule_partition(partition: Partition) -> PartitionResult:
 def _schedule(partition: Partition, table: pa.Table, first_row: int, file: str, first_year: int,
               n_years: int) -> PartitionResult:
     n = table.num_rows
-    values = {name: float_column(table, name, file) for name in (*REQUIRED[2:5], *OPTIONAL)}
-    begin, end = _dates(table, "start_date", file), _dates(table, "end_date", file)
+    values = {name: float_column(table, name, file, first_row) for name in (*REQUIRED[2:5], *OPTIONAL)}
+    begin, end = _dates(table, "start_date", file, first_row), _dates(table, "end_date", file, first_row)
     standard = pc.cast(table["standard"], pa.string()).to_numpy(zero_copy_only=False)
     problems: list[tuple[np.ndarray, str, str]] = [
         (table["project_id"].is_null().to_numpy(zero_copy_only=False), "project_id", "required value is missing"),
@@ -144,9 +142,11 @@ def _schedule(partition: Partition, table: pa.Table, first_row: int, file: str, 
 
 def _window(source: Path, file: str) -> tuple[int, int]:
     low, high = None, None
+    first_row = 2
     for batch in pq.ParquetFile(source).iter_batches(batch_size=1 << 20, columns=["start_date", "end_date"]):
         table = pa.Table.from_batches([batch])
-        begin, end = _dates(table, "start_date", file), _dates(table, "end_date", file)
+        begin, end = _dates(table, "start_date", file, first_row), _dates(table, "end_date", file, first_row)
+        first_row += batch.num_rows
         begin, end = begin[~np.isnat(begin)], end[~np.isnat(end)]
         if begin.size:
             year = int(begin.min().astype("datetime64[Y]").astype(np.int64)) + 1970

@@ -31,10 +31,11 @@ from countyzero.batch.runner import (
     row_error,
 )
 from countyzero.batch.tables import columns_of, even_ranges, float_column, num_rows, read_rows, staged_parquet
+from countyzero.core.columns import csv_header
 from countyzero.core.errors import InputError
 from countyzero.core.trace import sha256_of
 from countyzero.finance.criteria import STATUSES
-from countyzero.finance.portfolio import screen_table
+from countyzero.finance.portfolio import screen_table, text_columns
 from countyzero.finance.rulebook import Framework, Rulebook, default_rulebooks
 
 REQUIRED = ("id", "amount")
@@ -61,7 +62,7 @@ def screen_partition(partition: Partition) -> PartitionResult:
     start, stop, file = spec["start"], spec["stop"], spec["file"]
     table = read_rows(spec["path"], start, stop, spec["columns"])
     try:
-        amount = float_column(table, "amount", file)
+        amount = float_column(table, "amount", file, start + 2)
         bad_amount = ~(amount >= 0) | ~np.isfinite(amount)
         bad_id = table["id"].is_null().to_numpy(zero_copy_only=False)
         if bad_amount.any() or bad_id.any():
@@ -73,7 +74,8 @@ def screen_partition(partition: Partition) -> PartitionResult:
             return PartitionResult(partition.index, partition.rows_in, errors=listed[:MAX_ROW_ERRORS],
                                    bad_rows=int((bad_amount | bad_id).sum()))
         frameworks: tuple[Framework, ...] = tuple(spec["frameworks"])
-        statuses = screen_table(table, date.fromisoformat(spec["date"]), frameworks, _rulebooks())
+        statuses = screen_table(table, date.fromisoformat(spec["date"]), frameworks, _rulebooks(), file=file,
+                                first_row=start + 2)
     except InputError as exc:
         return input_error_result(partition, exc.located(file=file))
     columns: dict[str, pa.Array] = {"id": pc.cast(table["id"], pa.string()), "amount": pa.array(amount)}
@@ -106,7 +108,8 @@ def finance_job(path: str | Path, output: str | Path, *, on: date, frameworks: t
         if fw not in _rulebooks():
             raise InputError(f"unknown framework {fw!r}", field="frameworks")
     digest = file_sha256(path)
-    source = staged_parquet(path, Path(output), digest, ("id",))
+    text = text_columns(csv_header(path)) if path.suffix.lower() == ".csv" else ()
+    source = staged_parquet(path, Path(output), digest, text)
     columns = columns_of(source, file, REQUIRED)
     total = num_rows(source)
     if total == 0:

@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
+from countyzero.core.columns import cast as cast_column
 from countyzero.core.errors import InputError
 
 READ_BATCH_ROWS = 65_536
@@ -151,12 +152,10 @@ def even_ranges(total: int, partition_rows: int) -> list[tuple[int, int]]:
     return [(a, min(a + partition_rows, total)) for a in range(0, total, partition_rows)]
 
 
-def float_column(table: pa.Table, name: str, file: str) -> np.ndarray:
-    """A column as float64 (null → NaN), or all-NaN when the column is absent."""
+def float_column(table: pa.Table, name: str, file: str, first_row: int = 2) -> np.ndarray:
+    """A column as float64 (null → NaN), or all-NaN when the column is absent; a value that is not a number is an
+    error naming its row (``first_row``: the file row of the table's first row)."""
     if name not in table.column_names:
         return np.full(table.num_rows, np.nan)
-    try:
-        column = pc.cast(table[name], pa.float64())
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        raise InputError("not a number", file=file, field=name) from None
+    column = cast_column(table[name], pa.float64(), "not a number", name, file, first_row)
     return np.asarray(pc.fill_null(column, np.nan).to_numpy(zero_copy_only=False), dtype=np.float64)

@@ -31,6 +31,7 @@ from countyzero.buildings.engine import resolve_items
 from countyzero.buildings.model import MODULES, TOTAL_MODULES, BOQItem, Options, Transport
 from countyzero.buildings.modules import embodied_modules, replacements_b4
 from countyzero.core.bulk import column_pool, results_in_order
+from countyzero.core.columns import cast as cast_column
 from countyzero.core.errors import InputError
 from countyzero.core.io import csv_text
 from countyzero.factors.library import FactorLibrary, default_library
@@ -140,31 +141,9 @@ def _bad(message: str, file: str | None, row: int, field: str) -> InputError:
     return InputError(message, file=file, row=row + 2, field=field)
 
 
-def _first_failing_cast(column: pa.ChunkedArray, target: pa.DataType) -> int:
-    """First row whose value cannot be cast to ``target`` (bisection: about two casts of the column)."""
-    lo, hi = 0, len(column)
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        try:
-            pc.cast(column.slice(lo, mid - lo), target)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
-            hi = mid
-        else:
-            lo = mid
-    return lo
-
-
-def _cast(column: pa.ChunkedArray, target: pa.DataType, message: str, name: str,
-          file: str | None) -> pa.ChunkedArray:
-    try:
-        return pc.cast(column, target)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
-        raise _bad(message, file, _first_failing_cast(column, target), name) from None
-
-
 def _floats(table: pa.Table, name: str, file: str | None) -> np.ndarray:
     """A required numeric column as float64 (missing values → NaN)."""
-    column = _cast(table[name], pa.float64(), "not a number", name, file)
+    column = cast_column(table[name], pa.float64(), "not a number", name, file)
     return np.asarray(column.to_numpy(zero_copy_only=False), dtype=np.float64)
 
 
@@ -310,7 +289,7 @@ def _key_column(table: pa.Table, name: str, file: str | None) -> tuple[np.ndarra
     """A line-type column's codes and distinct values; numbers must be finite where given."""
     column = table[name]
     if name in OPTIONAL_FLOAT:
-        column = _cast(column, pa.float64(), "not a number", name, file)
+        column = cast_column(column, pa.float64(), "not a number", name, file)
     codes, values = _codes(column)
     if name in OPTIONAL_FLOAT:
         odd = np.flatnonzero(pc.fill_null(pc.invert(pc.is_finite(values)), False).to_numpy(zero_copy_only=False))

@@ -145,7 +145,7 @@ def portfolio(
         if file.suffix.lower() in (".parquet", ".csv"):
             table = read_table(file)
             books = load_rulebooks(str(rulebooks)) if rulebooks else None
-            codes = screen_table(table, when, rulebooks=books)
+            codes = screen_table(table, when, rulebooks=books, file=str(file))
             amounts = table.column("amount").to_numpy() if "amount" in table.column_names else None
             output = {"date": when.isoformat(), "rows": table.num_rows,
                       "by_status": status_counts(codes, None if amounts is None else amounts.astype(float))}

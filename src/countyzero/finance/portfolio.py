@@ -10,7 +10,7 @@ evaluated once per group with :mod:`countyzero.finance.criteria` — the same co
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import ValidationError
 
+from countyzero.core.columns import cast as cast_column
+from countyzero.core.columns import csv_header, first_row_where
 from countyzero.core.errors import InputError
 from countyzero.finance.criteria import NOT_ELIGIBLE, STATUSES, CodeArray, FloatArray, evaluate_activity
 from countyzero.finance.kpi import Exposure, loan_book_ratios
@@ -33,8 +35,16 @@ from countyzero.finance.rulebook import (
 )
 
 
+def text_columns(names: Iterable[str]) -> tuple[str, ...]:
+    """The columns of a loan table that hold text whatever their values look like: ids, sectors, activity codes
+    (``4.5`` is a code, not a number), evidence qualities and enum metrics."""
+    catalogue = metric_catalogue()
+    return tuple(n for n in names if n in ("id", "sector") or n.startswith(("activity_", "quality."))
+                 or (n in catalogue and catalogue[n].type == "enum"))
+
+
 def read_table(path: str | Path) -> pa.Table:
-    """Read a Parquet or CSV portfolio table."""
+    """Read a Parquet or CSV portfolio table (in a CSV, :func:`text_columns` are read as text)."""
     import pyarrow.csv as pcsv
     import pyarrow.parquet as pq
 
@@ -43,28 +53,37 @@ def read_table(path: str | Path) -> pa.Table:
         if path.suffix.lower() == ".parquet":
             return pq.read_table(path)
         if path.suffix.lower() == ".csv":
-            return pcsv.read_csv(path)
+            types = dict.fromkeys(text_columns(csv_header(path)), pa.string())
+            return pcsv.read_csv(path, convert_options=pcsv.ConvertOptions(column_types=types))
     except (OSError, pa.ArrowInvalid) as exc:
         raise InputError(f"cannot read table: {exc}", file=str(path)) from None
     raise InputError("portfolio tables must be .parquet or .csv", file=str(path))
 
 
-def _float_column(table: pa.Table, name: str) -> FloatArray:
+def _float_column(table: pa.Table, name: str, file: str | None, first_row: int) -> FloatArray:
+    """A metric column as numbers: enum values as their index in the vocabulary, booleans as 0/1; a value outside
+    the vocabulary is an error naming its row (a typo is never read as a missing value)."""
     column = table.column(name)
     spec = metric_catalogue().get(name)
     if spec is not None and spec.type == "enum":
+        text = pc.utf8_trim_whitespace(cast_column(column, pa.string(), "text expected", name, file, first_row))
         out = np.full(len(column), np.nan)
         for index, value in enumerate(spec.values):
-            mask = pc.fill_null(pc.equal(column, value), False).to_numpy(zero_copy_only=False)
+            mask = pc.fill_null(pc.equal(text, value), False).to_numpy(zero_copy_only=False)
             out[mask] = float(index)
+        given = pc.fill_null(pc.not_equal(text, ""), False).to_numpy(zero_copy_only=False)  # empty = not given
+        if (given & np.isnan(out)).any():
+            raise InputError(f"not one of {', '.join(spec.values)}", file=file,
+                             row=first_row_where(given & np.isnan(out), first_row), field=name)
         return out
     if pa.types.is_boolean(column.type) or pa.types.is_integer(column.type) or pa.types.is_floating(column.type):
         return np.asarray(pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False), dtype=float)
-    raise InputError(f"column {name!r} must be numeric or boolean, not {column.type}", field=name)
+    raise InputError(f"column {name!r} must be numeric or boolean, not {column.type}", file=file, row=1, field=name)
 
 
 def screen_table(table: pa.Table, on: date, frameworks: tuple[Framework, ...] = ("eu", "cgt"),
-                 rulebooks: Mapping[Framework, Rulebook] | None = None) -> dict[str, CodeArray]:
+                 rulebooks: Mapping[Framework, Rulebook] | None = None, *, file: str | None = None,
+                 first_row: int = 2) -> dict[str, CodeArray]:
     """Status codes (see :data:`countyzero.finance.criteria.STATUSES`) per framework for every row.
 
     An activity is taken from ``activity_<fw>``, or for ``cgt`` from ``activity_eu`` when the CGT rulebook
@@ -79,7 +98,7 @@ def screen_table(table: pa.Table, on: date, frameworks: tuple[Framework, ...] = 
     size = table.num_rows
     names = set(table.column_names)
     metric_names = [n for n in names if n in metric_catalogue() or n.startswith("dnsh.") or n == "minimum_safeguards"]
-    columns = {n: _float_column(table, n) for n in metric_names}
+    columns = {n: _float_column(table, n, file, first_row) for n in metric_names}
     quality: dict[str, FloatArray] = {}
     for n in names:
         if n.startswith("quality."):
@@ -95,7 +114,7 @@ def screen_table(table: pa.Table, on: date, frameworks: tuple[Framework, ...] = 
             raise InputError(f"{book.label} is not valid on {on}", field="date")
         source = f"activity_{fw}" if f"activity_{fw}" in names else "activity_eu"
         if source not in names:
-            raise InputError(f"the table has no activity_{fw} or activity_eu column", field=source)
+            raise InputError(f"the table has no activity_{fw} or activity_eu column", file=file, row=1, field=source)
         activity = table.column(source).dictionary_encode().combine_chunks()
         status = np.full(size, NOT_ELIGIBLE, dtype=np.int8)
         indices = np.asarray(pc.fill_null(activity.indices, -1).to_numpy(zero_copy_only=False))
@@ -104,7 +123,8 @@ def screen_table(table: pa.Table, on: date, frameworks: tuple[Framework, ...] = 
                 continue
             if code not in book.activities:
                 if source == f"activity_{fw}":
-                    raise InputError(f"unknown activity code {code!r} for {fw}", field=source)
+                    raise InputError(f"unknown activity code {code!r} for {fw}", file=file,
+                                     row=first_row_where(indices == code_index, first_row), field=source)
                 continue
             rows = np.flatnonzero(indices == code_index)
             sub = {k: v[rows] for k, v in columns.items()}

@@ -247,8 +247,9 @@ def _expand(raw: dict[str, Any], file: str, eu: Rulebook | None) -> dict[str, An
             activities[code] = {"code": code, "name_en": spec["name_en"], "name_zh": spec["name_zh"],
                                 "contribution": f"{spec['level1']}{mark}", "criteria": criteria,
                                 "eu_equivalent": spec.get("eu_equivalent", []),
-                                "notes": [f"item {spec['item_code']} {spec['name_zh']} — 说明/条件 (catalogue text, "
-                                          f"secondary copy): {spec['text_zh']}", *spec.get("notes", [])]}
+                                "notes": [f"item {spec['item_code']} {spec['name_zh']} — {raw['text_column']} "
+                                          f"(catalogue text, secondary copy): {spec['text_zh']}",
+                                          *spec.get("notes", [])]}
     notes += [str(n) for n in raw.get("notes", [])]
     if raw.get("grandfathering"):
         notes.append(str(raw["grandfathering"]))
