@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make demo` / `make stop`: run the platform in the background at http://$HOST:$PORT/ (default 127.0.0.1:8000)
-# with the embedded database; pid in build/server.pid, log in build/server.log. `start` is a no-op when a
+# with the embedded database; pid in build/server.pid, log in build/server.log. Public links and QR codes name
+# COUNTYZERO_PUBLIC_URL, which defaults here to that demo address. `start` is a no-op when a
 # CountyZero server already answers there; it fails (exit 1) when the port is taken by something else.
 set -u
 HOST="${COUNTYZERO_DEMO_HOST:-127.0.0.1}"
@@ -23,7 +24,8 @@ case "${1:-start}" in
     if health; then echo "The platform already runs at http://$HOST:$PORT/ (make stop stops it)."; exit 0; fi
     if port_taken; then echo "Port $PORT on $HOST is taken by another program; set COUNTYZERO_DEMO_PORT." >&2; exit 1; fi
     mkdir -p build
-    setsid nohup .venv/bin/countyzero serve --host "$HOST" --port "$PORT" >"$LOG" 2>&1 </dev/null &
+    COUNTYZERO_PUBLIC_URL="${COUNTYZERO_PUBLIC_URL:-http://$HOST:$PORT}" \
+      setsid nohup .venv/bin/countyzero serve --host "$HOST" --port "$PORT" >"$LOG" 2>&1 </dev/null &
     echo $! >"$PIDFILE"
     for _ in $(seq 1 60); do health && break; sleep 0.5; done
     if ! health; then echo "The server did not start; see $LOG:" >&2; tail -n 20 "$LOG" >&2; exit 1; fi

@@ -364,6 +364,9 @@ def serve(
     except ValidationError as exc:
         raise fail(ValueError("; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors()))) from None
     workers = workers or settings.workers
+    if settings.environment == "production" and not settings.public_url:
+        typer.echo("note: COUNTYZERO_PUBLIC_URL is not set: public links and QR codes follow the requests' Host "
+                   "header (docs/operations.md)", err=True)
     typer.echo(f"CountyZero {__version__} on http://{host}:{port}/ (API description: /api/v1/openapi.json; "
                f"{workers} process(es))")
     if workers == 1:

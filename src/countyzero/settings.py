@@ -1,7 +1,8 @@
 """Settings of the platform, from the environment (prefix ``COUNTYZERO_``) — one class, read once.
 
 ``COUNTYZERO_DATABASE_URL`` chooses the database (default: an embedded SQLite file in the user data
-directory); ``COUNTYZERO_SECRET_KEY`` signs sessions and tokens. In production mode
+directory); ``COUNTYZERO_SECRET_KEY`` signs sessions and tokens; ``COUNTYZERO_PUBLIC_URL`` is the address
+that public links and QR codes name. In production mode
 (``COUNTYZERO_ENVIRONMENT=production``) the settings refuse to load with the development secret.
 """
 
@@ -10,8 +11,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from countyzero.core.limits import InputLimits
@@ -56,9 +58,26 @@ class Settings(BaseSettings):
                                                 description="failed logins per client address within the window")
     login_window_seconds: int = Field(default=15 * 60, gt=0, description="window of the login throttle")
     session_hours: int = Field(default=12, gt=0, description="lifetime of a page session cookie (OWASP ASVS V3.3)")
+    public_url: str | None = Field(default=None, description=
+                                   "the platform's public address (scheme and host, e.g. https://zero.baoting.gov.cn): "
+                                   "every absolute public link and QR code uses it, never the request's Host header")
     hsts_seconds: int = Field(default=365 * 24 * 3600, ge=0,
                               description="Strict-Transport-Security max-age in production (RFC 6797; one year "
                                           "as the HSTS preload list asks)")
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_address(cls, value: str | None) -> str | None:
+        """An ``http(s)://host[:port][/path]`` address without query or fragment, kept without its trailing slash
+        (an empty value: not set)."""
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment \
+                or parts.username or parts.password:
+            raise ValueError("COUNTYZERO_PUBLIC_URL must be an http(s) address such as https://zero.baoting.gov.cn "
+                             "(no query, fragment or credentials)")
+        return value.strip().rstrip("/")
 
     @model_validator(mode="after")
     def _no_default_secret_in_production(self) -> Settings:

@@ -42,6 +42,8 @@ from tests.security.world import (
 )
 
 SIGN_IN = {"/login", "/api/v1/auth/token"}
+ENDS_SESSIONS = {"/logout": 303, "/api/v1/auth/revoke": 204}
+"""Routes that end the caller's sessions and tokens (the user's generation counts up; nothing is audited)."""
 ACTORS = [(None, None)] + [(role, org) for role in ROLES for org in (OWN, OTHER)]
 
 
@@ -172,9 +174,9 @@ def test_route_answers_each_caller_as_the_policy_says(world: World, method: str,
     before = world.counts()
     response = _send(world, actor, method, route, url, access)
     api = route.startswith("/api/")
-    if route == "/logout" and expected == "allowed":  # logging out answers like the gate: check it really did
-        assert response.status_code == 303 and world.counts()[2] != before[2]
-        actor.cookie = None  # the actor logs in again next time
+    if route in ENDS_SESSIONS and expected == "allowed":  # logging out answers like the gate: check it really did
+        assert response.status_code == ENDS_SESSIONS[route] and world.counts()[2] != before[2]
+        actor.cookie = None  # the actor's session and token are over: it logs in again next time
         return
     assert _outcome(response, api) == expected, f"{method} {route} as {actor.name}: {response.status_code} " \
                                                 f"{response.text[:300]}"

@@ -5,6 +5,8 @@
 - N failed logins per account or per client address within the window → 429 with Retry-After, on the page and
   on ``POST /api/v1/auth/token``; an unknown email is counted and answered like a known one.
 - An unknown email and a wrong password get the same answer, one argon2 verification each and the same delay.
+- ``POST /api/v1/auth/revoke`` ends every bearer token and page session of the caller (only), and a page logout
+  ends the user's tokens too (one generation counter for both).
 - ``countyzero serve`` in production with the development (or a short) secret exits non-zero with a clear message.
 """
 
@@ -22,10 +24,11 @@ from typer.testing import CliRunner
 from countyzero.services import accounts
 from countyzero.services.accounts import LoginThrottle
 from countyzero.settings import DEVELOPMENT_SECRET, Settings
+from countyzero.store.db import make_engine, session_factory, upgrade
 from countyzero.web.app import create_app
 from countyzero.web.i18n import COOKIE as LANGUAGE_COOKIE
 from tests.platform.conftest import PASSWORD
-from tests.security.world import OWN, SESSION_COOKIE, World, cheap_hashes, csrf_of, email, make_world
+from tests.security.world import OTHER, OWN, SESSION_COOKIE, World, cheap_hashes, csrf_of, email, make_world
 
 LIMIT, PER_ADDRESS, WINDOW = 3, 8, 60
 
@@ -128,6 +131,58 @@ def test_cookie_flags(world: World, tmp_path: Path) -> None:
         assert "secure" in client.get("/login").headers["set-cookie"].lower()
 
 
+# revoking tokens ----------------------------------------------------------------------------------------------
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_revoke_ends_every_token_and_page_session_of_the_caller_only(world: World) -> None:
+    client = world.client
+    client.cookies.clear()
+    mine, my_other_device = (api_login(client, email("analyst", OWN)).json()["access_token"] for _ in range(2))
+    theirs = api_login(client, email("verifier", OWN)).json()["access_token"]
+    assert page_login(client, email("analyst", OWN)).status_code == 303
+    cookie = client.cookies[SESSION_COOKIE]
+    client.cookies.clear()
+    assert client.get("/api/v1/inventories", headers=bearer(mine)).status_code == 200
+    revoked = client.post("/api/v1/auth/revoke", headers=bearer(mine))
+    assert revoked.status_code == 204 and revoked.content == b""
+    for token in (mine, my_other_device):
+        refused = client.get("/api/v1/inventories", headers=bearer(token))
+        assert refused.status_code == 401 and refused.headers["www-authenticate"] == "Bearer"
+        assert refused.json() == {"detail": "invalid or expired token"}
+    assert client.post("/api/v1/auth/revoke", headers=bearer(mine)).status_code == 401
+    assert client.get("/api/v1/inventories", headers=bearer(theirs)).status_code == 200  # another user's token
+    client.cookies.set(SESSION_COOKIE, cookie)  # the caller's page session ended too
+    assert client.get("/", follow_redirects=False).headers["location"] == "/login"
+    client.cookies.clear()
+    fresh = api_login(client, email("analyst", OWN)).json()["access_token"]  # logging in again gives a working one
+    assert client.get("/api/v1/inventories", headers=bearer(fresh)).status_code == 200
+
+
+def test_page_logout_revokes_the_users_tokens(world: World) -> None:
+    client = world.client
+    client.cookies.clear()
+    token = api_login(client, email("analyst", OWN)).json()["access_token"]
+    other = api_login(client, email("analyst", OTHER)).json()["access_token"]
+    page_login(client, email("analyst", OWN))
+    assert client.post("/logout", data={"csrf": csrf_of(client.get("/").text)}).status_code == 200  # → /login
+    client.cookies.clear()
+    assert client.get("/api/v1/inventories", headers=bearer(token)).status_code == 401
+    assert client.get("/api/v1/inventories", headers=bearer(other)).status_code == 200
+
+
+def test_a_token_without_a_generation_is_refused(world: World) -> None:
+    """Tokens signed before tokens carried the user's generation (before migration 0004) no longer work."""
+    from itsdangerous import URLSafeTimedSerializer
+
+    secret = world.client.app.state.settings.secret_key  # type: ignore[attr-defined]
+    with world.sessions() as session:
+        user_id = accounts.principal_by_id(session, 1).user_id
+    old = URLSafeTimedSerializer(secret, salt="api-token").dumps({"uid": user_id})
+    assert world.client.get("/api/v1/inventories", headers=bearer(old)).status_code == 401
+
+
 # login throttling ---------------------------------------------------------------------------------------------
 def test_api_login_is_throttled_per_account_with_retry_after(world: World, clock: Clock) -> None:
     client = world.client
@@ -171,19 +226,25 @@ def test_unknown_accounts_are_throttled_like_known_ones(world: World, clock: Clo
     assert answers[0] == answers[1] == [401] * LIMIT + [429]
 
 
-def test_a_success_resets_the_account_count() -> None:
+def test_a_success_resets_the_account_count(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'throttle.db'}")
+    upgrade(engine)
     clock = Clock()
-    throttle = LoginThrottle(max_failures=2, max_failures_per_address=100, window_seconds=10, clock=clock)
-    throttle.failed("a@x.cn", "1.2.3.4")
-    throttle.succeeded("A@x.cn ")
-    throttle.failed("a@x.cn", "1.2.3.4")
+    throttle = LoginThrottle(session_factory(engine), max_failures=2, max_failures_per_address=100, window_seconds=10,
+                             clock=clock)
+    throttle.failed(throttle.admit("a@x.cn", "1.2.3.4"))
+    throttle.succeeded(throttle.admit("A@x.cn ", "1.2.3.4"))
+    throttle.admit("a@x.cn", "1.2.3.4")  # an attempt counts as a failure until it succeeds
     assert throttle.retry_after("a@x.cn", "1.2.3.4") == 0
-    throttle.failed("a@x.cn", "1.2.3.4")
+    throttle.admit("a@x.cn", "1.2.3.4")
     assert throttle.retry_after("a@x.cn", "5.6.7.8") == 10
+    with pytest.raises(accounts.TooManyAttemptsError):
+        throttle.admit("a@x.cn", "5.6.7.8")
     clock.now += 4.5
     assert throttle.retry_after("a@x.cn", "5.6.7.8") == 6  # until the oldest counted failure leaves the window
     clock.now += 6
     assert throttle.retry_after("a@x.cn", "5.6.7.8") == 0
+    engine.dispose()
 
 
 # no user enumeration ------------------------------------------------------------------------------------------
@@ -236,3 +297,4 @@ def test_serve_refuses_production_without_a_secret(tmp_path: Path, monkeypatch: 
     with cheap_hashes():
         good = CliRunner().invoke(app, ["serve"], env={**env, "COUNTYZERO_SECRET_KEY": "s" * 43})
     assert good.exit_code == 0 and len(started) == 1
+    assert "COUNTYZERO_PUBLIC_URL is not set" in good.output  # production is told to set the public address

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from countyzero.credits.ledger import METADATA as LEDGER_METADATA
@@ -84,6 +84,21 @@ class AuditEntry(Base):
     previous_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class LoginFailure(Base):
+    """One failed login counted by the login throttle (``services.accounts.LoginThrottle``; migration 0004).
+
+    ``key`` is ``account:`` or ``address:`` and the SHA-256 of the email as typed (lower-cased) or of the client
+    address — never the typed text itself; ``at`` is when, in seconds since the epoch. A row is one INSERT (shared by
+    every server process, no read-modify-write); rows older than the window are deleted as new ones come.
+    """
+
+    __tablename__ = "login_failure"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(80), index=True)
+    at: Mapped[float] = mapped_column(Float, index=True)
 
 
 # The credit ledger's tables (countyzero.credits.ledger; migration 0002_ledger) are part of the platform schema.

@@ -93,6 +93,7 @@ def _rules() -> dict[tuple[str, str], Access]:
         (ANY_METHOD, "/static"): PUBLIC,
         # members
         ("POST", "/logout"): MEMBERS,
+        ("POST", "/api/v1/auth/revoke"): MEMBERS,  # the caller's own tokens and sessions
         ("GET", "/"): MEMBERS,
         ("GET", "/api/v1/inventories"): member_of("inventory"),
         ("GET", "/api/v1/inventories/{assessment_id}"): member_of("inventory"),

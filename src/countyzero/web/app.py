@@ -57,7 +57,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     production = settings.environment == "production"
     app.state.settings = settings
     app.state.sessions = factory
-    throttle = accounts.LoginThrottle(settings.login_max_failures, settings.login_max_failures_per_address,
+    throttle = accounts.LoginThrottle(factory, settings.login_max_failures, settings.login_max_failures_per_address,
                                       settings.login_window_seconds)
     app.state.login_throttle = throttle
     app.add_middleware(LoginGate, routes=app.router.routes)
@@ -133,6 +133,13 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
             "t": lambda key: translate(key, lang), "csrf": csrf_token(request), "version": __version__, **context,
         }, status_code=code)
 
+    def public_url(request: Request, path: str) -> str:
+        """The absolute public address of ``path`` (for links and QR codes that leave the site): on
+        ``COUNTYZERO_PUBLIC_URL`` when it is set — never on the request's Host header then — and otherwise on the
+        request's base URL (which a client chooses: docs/operations.md asks production to set the setting)."""
+        base = settings.public_url or str(request.base_url)
+        return base.rstrip("/") + "/" + path.lstrip("/")
+
     def service_error(exc: CountyZeroError) -> HTTPException:
         if isinstance(exc, NotFoundError):
             return HTTPException(status.HTTP_404_NOT_FOUND, "not found")
@@ -160,7 +167,13 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
                                 headers={"Retry-After": str(exc.retry_after)}) from None
         except AuthenticationError:
             raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong email or password") from None
-        return {"access_token": accounts.issue_token(who, settings.secret_key), "token_type": "bearer"}
+        return {"access_token": accounts.issue_token(session, who, settings.secret_key), "token_type": "bearer"}
+
+    @app.post("/api/v1/auth/revoke", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
+    def revoke(who: Annotated[Principal, Depends(api_principal)], session: Annotated[Session, Depends(db)]) -> None:
+        """Revoke every bearer token of the caller (this one included) and end every page session of theirs: the
+        same generation count as a page logout (``accounts.end_sessions``). A new token is had by logging in."""
+        _write(session, lambda: accounts.end_sessions(session, who.user_id))
 
     def stored(assessment: Any) -> dict[str, Any]:
         return {"id": assessment.id, "kind": assessment.kind, "name": assessment.name,
@@ -172,7 +185,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     kit = engine_routes.Kit(
         settings=settings, templates=templates, db=db, api_principal=api_principal, page_principal=page_principal,
         render=render, check_csrf=check_csrf, service_error=service_error, stored=stored, write=_write,
-        charts=chart_cache)
+        charts=chart_cache, public_url=public_url)
     inventory_writer = kit.caller(lambda who: assessments.require_writer(who, "inventory"))
 
     @app.post("/api/v1/inventories", status_code=status.HTTP_201_CREATED)
@@ -240,7 +253,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     def logout(request: Request, who: Annotated[Principal | None, Depends(page_principal)],
                session: Annotated[Session, Depends(db)], csrf: Annotated[str, Form()] = "") -> Response:
         check_csrf(request, csrf)
-        if who is not None:  # every copy of this session cookie (and the user's other sessions) stops working
+        if who is not None:  # every copy of this session cookie, the user's other sessions and tokens stop working
             _write(session, lambda: accounts.end_sessions(session, who.user_id))
         request.session.clear()
         return RedirectResponse("/login", status.HTTP_303_SEE_OTHER)

@@ -97,6 +97,8 @@ class Kit:
     stored: Callable[[Assessment], dict[str, Any]]
     write: Callable[..., Any]
     charts: charts.ChartCache
+    public_url: Callable[[Request, str], str]
+    """The absolute public address of a path: on ``COUNTYZERO_PUBLIC_URL`` when set, never on the Host header."""
 
     async def checked_form(self, request: Request) -> FormData:
         """A page form without files, read and closed, once its CSRF token is checked (403 otherwise)."""

@@ -234,5 +234,7 @@ def register(app: FastAPI, kit: Kit) -> None:
         if answer["status"] == "revoked":
             return kit.render(request, "verify.html", who, code=status.HTTP_410_GONE, v=answer, label_id=label_id,
                               qr=qr(answer), no_certificate=True)
-        html = kit.templates.env.get_template("report_label.html").render(v=answer, qr=qr(answer))
+        page = f"/verify/{answer['label_id']}"  # absolute on COUNTYZERO_PUBLIC_URL (never the Host header)
+        html = kit.templates.env.get_template("report_label.html").render(
+            v=answer, qr=qr(answer), verify_url=kit.public_url(request, page) if settings.public_url else page)
         return _pdf(html, f"{answer['label_id']}.pdf")

@@ -142,7 +142,8 @@ def register(app: FastAPI, kit: Kit) -> None:
     form_route("retire", ledger.HOLDERS, ledger.retire, lambda cert: f"/credits/retirements/{cert.certificate}")
 
     def verification_url(request: Request, certificate_id: str) -> str:
-        return f"{str(request.base_url).rstrip('/')}/credits/retirements/{certificate_id}"
+        """The certificate's public page, as its QR code and its PDF name it (``COUNTYZERO_PUBLIC_URL``)."""
+        return kit.public_url(request, f"/credits/retirements/{certificate_id}")
 
     @app.get("/credits/retirements/", response_class=HTMLResponse, include_in_schema=False)
     def lookup(request: Request, who: Annotated[Principal | None, Depends(kit.page_principal)],
