@@ -138,9 +138,15 @@ def test_bad_file_input(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="quantity"):
         assess_file(path)
     data["items"][0]["quantity"] = 1
-    data["building"]["gross_floor_area_m2"] = 0
+    for area in (0, "INF", "nan", 1e309):  # 1e309 is read as infinity
+        data["building"]["gross_floor_area_m2"] = area
+        path.write_text(json.dumps(data))
+        with pytest.raises(InputError, match="gross_floor_area_m2"):
+            assess_file(path)
+    data["building"]["gross_floor_area_m2"] = 100
+    data["items"][0]["quantity"] = "inf"  # a number must be finite in every engine's input (core.io.INPUT_CONFIG)
     path.write_text(json.dumps(data))
-    with pytest.raises(InputError, match="gross_floor_area_m2"):
+    with pytest.raises(InputError, match="quantity"):
         assess_file(path)
 
 

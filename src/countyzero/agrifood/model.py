@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
+
+from countyzero.core.io import INPUT_CONFIG
 
 Species = Literal["dairy_cattle", "other_cattle", "buffalo", "swine"]
 MeasureType = Literal["alternate_wetting_drying", "straw_management", "fertiliser_reduction"]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = INPUT_CONFIG
 
 
 class InlineFactor(_Strict):

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import BaseModel, Field, PrivateAttr, model_validator
 
+from countyzero.core.io import INPUT_CONFIG
 from countyzero.core.trace import LineItem
 
 MODULES: tuple[str, ...] = (
@@ -26,7 +27,7 @@ Method = Literal["en15978", "gbt51366"]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = INPUT_CONFIG
 
 
 class InlineFactor(_Strict):

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
+from countyzero.core.io import INPUT_CONFIG
 from countyzero.pathways.model import Confidence, Measure
 
 Category = Literal["energy", "buildings", "transport", "resources", "land", "consumption", "finance"]
@@ -26,7 +27,7 @@ ID_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = INPUT_CONFIG
 
 
 class Revenue(_Strict):

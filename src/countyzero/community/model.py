@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
+from countyzero.core.io import INPUT_CONFIG
 from countyzero.lifestyle.model import ConsumptionLine, Domain
 
 SharedCategory = Literal["community_buildings", "ev_charging", "waste", "public_transport", "street_lighting",
@@ -13,7 +14,7 @@ SharedCategory = Literal["community_buildings", "ev_charging", "waste", "public_
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = INPUT_CONFIG
 
 
 class Household(_Strict):

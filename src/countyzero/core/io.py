@@ -28,11 +28,15 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from countyzero.core.errors import InputError
 from countyzero.core.limits import InputLimits, input_limits
 from countyzero.core.trace import sha256_of
+
+INPUT_CONFIG = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
+"""The configuration of every engine's input models: unknown fields are errors, text is stripped, and a number
+must be finite ("inf" or "nan" in a file is an error on its field, never a value)."""
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 TABULAR = {".csv", ".xlsx"}

@@ -12,7 +12,9 @@ import itertools
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
+
+from countyzero.core.io import INPUT_CONFIG
 
 Method = Literal["ipcc-tier1-gain-loss", "stock-difference", "allometric-chave2014", "mangrove"]
 METHODS: tuple[str, ...] = ("ipcc-tier1-gain-loss", "stock-difference", "allometric-chave2014", "mangrove")
@@ -21,7 +23,7 @@ STANDARDS: tuple[str, ...] = ("ccer", "verra", "gold-standard")
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = INPUT_CONFIG
 
 
 class ProjectInfo(_Strict):

@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
+from countyzero.core.io import INPUT_CONFIG
 from countyzero.finance.rulebook import Framework, Quality
 
 DnshKey = Literal["climate_risk_assessment", "water", "circular_economy", "pollution", "biodiversity"]
@@ -14,7 +15,7 @@ DNSH_KEYS: tuple[str, ...] = ("climate_risk_assessment", "water", "circular_econ
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = INPUT_CONFIG
 
 
 class ProjectHeader(_Strict):

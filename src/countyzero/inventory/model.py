@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, computed_field, model_validator
+from pydantic import BaseModel, Field, PrivateAttr, computed_field, model_validator
 
+from countyzero.core.io import INPUT_CONFIG
 from countyzero.core.trace import LineItem
 from countyzero.inventory.gpc import Scene
 
@@ -17,7 +18,7 @@ METHODS = ("fuel", "electricity", "activity", "forest", "waste_landfill", "waste
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = INPUT_CONFIG
 
 
 class InlineFactor(_Strict):

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
+
+from countyzero.core.io import INPUT_CONFIG
 
 Domain = Literal["nutrition", "housing", "mobility", "goods", "leisure", "services"]
 DOMAINS: tuple[str, ...] = ("nutrition", "housing", "mobility", "goods", "leisure", "services")
@@ -20,7 +22,7 @@ StudyStandard = Literal["ISO 14067:2018", "GB/T 24067-2024", "PEF (EU) 2021/2279
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = INPUT_CONFIG
 
 
 class InlineFactor(_Strict):

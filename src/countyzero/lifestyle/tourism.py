@@ -14,8 +14,9 @@ Example
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from countyzero.core.io import INPUT_CONFIG
 from countyzero.factors.library import FactorLibrary, default_library
 from countyzero.lifestyle.label import LabelRules, grade_item
 from countyzero.lifestyle.model import ConsumptionLine, GradeResult, LabelItem
@@ -24,7 +25,7 @@ from countyzero.lifestyle.model import ConsumptionLine, GradeResult, LabelItem
 class TouristPackage(BaseModel):
     """A tourist package for a group over a number of days."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = INPUT_CONFIG
 
     id: str = Field(min_length=1)
     name: str = Field(min_length=1)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+from countyzero.core.io import INPUT_CONFIG
 
 Confidence = Literal["verified", "secondary", "estimate"]
 MeasureType = Literal["demand", "shift", "efficiency", "supply", "sink"]
@@ -20,7 +22,7 @@ Carrier = Literal["fuel", "electricity", "process", "sink"]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = INPUT_CONFIG
 
 
 class Cited(_Strict):
