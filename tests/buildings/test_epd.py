@@ -5,7 +5,7 @@ The two EPDs under ``data/`` are written by hand for these tests; every number i
 * ``epd_concrete_c30.ilcd.json`` (ILCD+EPD, EN 15804+A2, independent external review → verified), per m³,
   GWP-total: A1 230 + A2 10 + A3 20 = A1-A3 260, A4 6.5, A5 1.2, C1 2, C2 5, C3 3.5, C4 1.5, D −12;
   valid until (the year) 2028, reference year 2023, location CN.
-* ``epd_clt_panel.lcax.json`` (LCAx EPD, no verification declared → secondary), per m³: GWP-total A1-A3 −650,
+* ``epd_clt_panel.lcax.json`` (LCAx EPD, no verification declared → reported), per m³: GWP-total A1-A3 −650,
   A4 12, A5 3, C2 8, C3 760, C4 0, D −300; GWP-biogenic A1-A3 −750; valid until 2030-06-30, location dnk (DK).
 """
 
@@ -75,7 +75,7 @@ def test_lcax_rows_biogenic_region_and_unverified() -> None:
     assert rows["biogenic"].value == -750.0 and rows["biogenic"].biogenic
     assert rows["biogenic"].parameter == "biogenic_carbon_a1a3"
     assert {r.region for r in rows.values()} == {"DK"} and rows["a1a3"].year == 2025
-    assert {r.confidence for r in rows.values()} == {"secondary"}
+    assert {r.confidence for r in rows.values()} == {"reported"}
     assert "not third-party verified" in rows["a1a3"].notes
 
 

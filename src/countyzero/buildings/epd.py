@@ -301,7 +301,7 @@ def _rows(d: _Declaration, file: str, kind: str, digest: str, on: date) -> EPDIm
             "factor_set": FACTOR_SET, "name_en": f"{d.name_en}, {label}", "name_zh": f"{d.name_zh}，{label}",
             "source": source, "source_table": f"{what}, module {label}", "url": d.url,
             "licence": d.licence or "terms of the EPD and its programme operator",
-            "confidence": "verified" if d.verified else "secondary", "biogenic": module == BIOGENIC,
+            "confidence": "verified" if d.verified else "reported", "biogenic": module == BIOGENIC,
             "notes": "; ".join(notes), "origin": file,
         }
         try:

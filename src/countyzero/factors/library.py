@@ -36,7 +36,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from countyzero.core.errors import FactorDataError, FactorNotFoundError, UnitError
 from countyzero.core.units import parse_unit
 
-Confidence = Literal["verified", "secondary", "estimate"]
+Confidence = Literal["verified", "reported", "secondary", "estimate"]
+"""``verified``: checked against the primary document; ``reported``: as its producer declares it, not independently
+checked (e.g. an EPD without third-party verification); ``secondary``: seen only in secondary sources;
+``estimate``: derived or assumed (docs/factors.md)."""
 Distribution = Literal["normal", "lognormal", "triangular", "uniform"]
 
 #: Columns of a factor file, in the order the shipped files use. ``docs/factors.md`` documents each.
