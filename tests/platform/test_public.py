@@ -136,3 +136,34 @@ def test_every_public_section_renders_read_only(admins: tuple[TestClient, Any]) 
         response = visitor.get(f"/public/{organisation_id(sessions, item)}/{pages[resource]}/{item}")
         assert response.status_code == 200 and 'id="public-banner"' in response.text, resource
         assert 'action="/logout"' not in response.text
+
+
+def test_published_results_offer_their_downloads_to_visitors(admins: tuple[TestClient, Any]) -> None:
+    """A published building's page links its LCAx file and PDF report under /public, and a visitor gets both; an
+    unpublished one, a kind without a report or another organisation answer 404 (the member routes stay closed)."""
+    client, sessions = admins
+    building = created(client, "buildings/assessments", document("buildings/clinic_boq.yaml"))
+    inventory = created(client, "inventories", document("inventory-2022.yaml"))
+    farm = created(client, "farms", document("farms/demo-farm-2025.yaml"))
+    org = organisation_id(sessions, building)
+    visitor = TestClient(client.app)
+    lcax, pdf = f"/public/{org}/buildings/{building}/lcax", f"/public/{org}/buildings/{building}/report.pdf"
+    assert visitor.get(lcax).status_code == 404 and visitor.get(pdf).status_code == 404  # not yet published
+    admin = token(client, "admin@baoting.cn")
+    for item in (building, inventory, farm):
+        assert client.post(f"/api/v1/assessments/{item}/publish", headers=admin).status_code == 200
+    page = visitor.get(f"/public/{org}/buildings/{building}").text
+    assert f'href="{lcax}"' in page and f'href="{pdf}"' in page
+    got = visitor.get(lcax)
+    assert got.status_code == 200 and got.json()["name"] and "attachment" in got.headers["content-disposition"]
+    report = visitor.get(pdf)
+    assert report.status_code == 200 and report.content.startswith(b"%PDF")
+    inventory_pdf = f"/public/{org}/inventories/{inventory}/report.pdf"
+    assert f'href="{inventory_pdf}"' in visitor.get(f"/public/{org}/inventories/{inventory}").text
+    assert visitor.get(inventory_pdf).content.startswith(b"%PDF")
+    for url in (f"/public/{org}/farms/{farm}/report.pdf", f"/public/{org + 1}/buildings/{building}/report.pdf",
+                f"/public/{org}/buildings/{inventory}/lcax", f"/public/{org}/inventories/{building}/report.pdf"):
+        assert visitor.get(url).status_code == 404, url
+    assert visitor.get(f"/buildings/{building}/lcax", follow_redirects=False).status_code in (303, 401)
+    client.post(f"/api/v1/assessments/{building}/unpublish", headers=admin)
+    assert visitor.get(lcax).status_code == 404 and visitor.get(pdf).status_code == 404

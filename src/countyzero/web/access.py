@@ -83,6 +83,8 @@ def _rules() -> dict[tuple[str, str], Access]:
         ("GET", "/verify/{label_id}/certificate.pdf"): PUBLIC,
         ("GET", "/public"): PUBLIC,
         ("GET", "/public/{organisation_id}/{section:path}/{assessment_id}"): PUBLIC,
+        ("GET", "/public/{organisation_id}/{section:path}/{assessment_id}/report.pdf"): PUBLIC,
+        ("GET", "/public/{organisation_id}/buildings/{assessment_id}/lcax"): PUBLIC,
         ("GET", "/challenge/gallery"): PUBLIC,
         ("GET", "/credits/retirements/"): PUBLIC,
         ("GET", "/credits/retirements/{certificate_id}"): PUBLIC,

@@ -402,22 +402,46 @@ def register(app: FastAPI, kit: Kit) -> None:
         found = owned(request, who, session, assessment_id, "building")
         return found if isinstance(found, Response) else _lcax_response(found)
 
-    def template_report(path: str, kind: str, name: str, context: Callable[[Assessment], dict[str, Any]]) -> None:
-        """``/<path>/{id}/report.pdf``: the stored assessment through ``report_<name>.html`` (bilingual, PDF)."""
-        def report(request: Request, assessment_id: int, who: Annotated[Principal | None, Depends(kit.page_principal)],
-                   session: Annotated[Session, Depends(kit.db)]) -> Response:
-            found = owned(request, who, session, assessment_id, kind)
-            if isinstance(found, Response):
-                return found
+    def template_pdf(name: str, context: Callable[[Assessment], dict[str, Any]]) -> Callable[[Assessment], Response]:
+        """A stored assessment through ``report_<name>.html`` (bilingual, PDF)."""
+        def make(found: Assessment) -> Response:
             html = kit.templates.env.get_template(f"report_{name}.html").render(a=found, r=found.result,
                                                                                 **context(found))
             return _pdf(html, f"{name}-{found.id}.pdf")
-        app.add_api_route(f"/{path}/{{assessment_id}}/report.pdf", report, methods=["GET"], name=f"{name}_pdf",
-                          include_in_schema=False)
+        return make
 
-    template_report("buildings", "building", "building", lambda a: {"figure": charts.building_modules(a.result)})
-    template_report("finance", "finance", "finance", lambda a: {})
-    template_report("finance/appraisals", "appraisal", "appraisal", lambda a: {"figures": figures_of(a)})
+    def inventory_pdf(found: Assessment) -> Response:
+        from countyzero.inventory.model import InventoryResult
+        from countyzero.reports.inventory import render_inventory_html
+
+        return _pdf(render_inventory_html(InventoryResult.model_validate(found.result)), f"inventory-{found.id}.pdf")
+
+    def roadmap_pdf(found: Assessment) -> Response:
+        from countyzero.pathways import RoadmapResult
+        from countyzero.pathways.report import render_roadmap_html
+
+        return _pdf(render_roadmap_html(RoadmapResult.model_validate(found.result)), f"roadmap-{found.id}.pdf")
+
+    # the PDF report of each kind that has one, and the path of its pages: ``/<path>/{id}/report.pdf`` for the
+    # organisation's members, ``/public/{organisation}/<path>/{id}/report.pdf`` once published
+    pdfs: dict[str, tuple[str, Callable[[Assessment], Response]]] = {
+        "inventory": ("inventories", inventory_pdf),
+        "scenario": ("roadmap", roadmap_pdf),
+        "building": ("buildings", template_pdf("building", lambda a: {"figure": charts.building_modules(a.result)})),
+        "finance": ("finance", template_pdf("finance", lambda a: {})),
+        "appraisal": ("finance/appraisals", template_pdf("appraisal", lambda a: {"figures": figures_of(a)})),
+    }
+
+    def member_pdf(kind: str, make: Callable[[Assessment], Response]) -> Callable[..., Response]:
+        def report(request: Request, assessment_id: int, who: Annotated[Principal | None, Depends(kit.page_principal)],
+                   session: Annotated[Session, Depends(kit.db)]) -> Response:
+            found = owned(request, who, session, assessment_id, kind)
+            return found if isinstance(found, Response) else make(found)
+        return report
+
+    for kind, (path, make) in pdfs.items():
+        app.add_api_route(f"/{path}/{{assessment_id}}/report.pdf", member_pdf(kind, make), methods=["GET"],
+                          name=f"{kind}_pdf", include_in_schema=False)
 
     @app.post("/assessments/{assessment_id}/publish", include_in_schema=False)
     async def page_publish(request: Request, assessment_id: int,
@@ -445,6 +469,36 @@ def register(app: FastAPI, kit: Kit) -> None:
                   for org, items in assessments.public_organisations(session, PUBLIC.values())]
         return kit.render(request, "public.html", who, organisations=listed)
 
+    def published(session: Session, organisation_id: int, section: str, assessment_id: int) -> Assessment:
+        """A published assessment of ``section``; unpublished, unknown or another kind: :class:`NotFoundError`."""
+        if section not in PUBLIC:
+            raise NotFoundError("no such public section")
+        return assessments.public_get(session, organisation_id, assessment_id, PUBLIC[section])
+
+    # (the downloads first: the page's {section:path} would take ".../{id}" for a section)
+    @app.get("/public/{organisation_id}/buildings/{assessment_id}/lcax", include_in_schema=False)
+    def public_lcax(request: Request, organisation_id: int, assessment_id: int,
+                    who: Annotated[Principal | None, Depends(kit.page_principal)],
+                    session: Annotated[Session, Depends(kit.db)]) -> Response:
+        """Public: a published building's LCAx file (no login)."""
+        try:
+            return _lcax_response(published(session, organisation_id, "buildings", assessment_id))
+        except NotFoundError:
+            return kit.render(request, "not_found.html", who, code=404)
+
+    @app.get("/public/{organisation_id}/{section:path}/{assessment_id}/report.pdf", include_in_schema=False)
+    def public_pdf(request: Request, organisation_id: int, section: str, assessment_id: int,
+                   who: Annotated[Principal | None, Depends(kit.page_principal)],
+                   session: Annotated[Session, Depends(kit.db)]) -> Response:
+        """Public: a published result's PDF report, for the kinds that have one (no login)."""
+        try:
+            found = published(session, organisation_id, section, assessment_id)
+            if found.kind not in pdfs:
+                raise NotFoundError("no report of this kind")
+        except NotFoundError:
+            return kit.render(request, "not_found.html", who, code=404)
+        return pdfs[found.kind][1](found)
+
     @app.get("/public/{organisation_id}/{section:path}/{assessment_id}", response_class=HTMLResponse,
              include_in_schema=False)
     def public_item(request: Request, organisation_id: int, section: str, assessment_id: int,
@@ -452,43 +506,18 @@ def register(app: FastAPI, kit: Kit) -> None:
                     session: Annotated[Session, Depends(kit.db)]) -> Response:
         """Public: a published result, read-only; unpublished, unknown or another kind answer the same 404."""
         try:
-            if section not in PUBLIC:
-                raise NotFoundError("no such public section")
-            found = assessments.public_get(session, organisation_id, assessment_id, PUBLIC[section])
+            found = published(session, organisation_id, section, assessment_id)
         except NotFoundError:
             return kit.render(request, "not_found.html", who, code=404)
         organisation = assessments.organisation_name(session, organisation_id)
+        base = f"/public/{organisation_id}/{section}"  # where its downloads are
         if section == "inventories":
             return kit.render(request, "public_item.html", who, page="inventory.html", a=found, r=found.result,
-                              public=True, organisation=organisation,
+                              public=True, organisation=organisation, base=base,
                               figure=scene_figure(kit.charts, found))
         return kit.render(request, "public_item.html", who, page=BY_PATH[section].page, section=BY_PATH[section],
-                          a=found, r=found.result, figures=figures_of(found), public=True, organisation=organisation)
-
-    @app.get("/inventories/{assessment_id}/report.pdf", include_in_schema=False)
-    def inventory_pdf(request: Request, assessment_id: int,
-                      who: Annotated[Principal | None, Depends(kit.page_principal)],
-                      session: Annotated[Session, Depends(kit.db)]) -> Response:
-        from countyzero.inventory.model import InventoryResult
-        from countyzero.reports.inventory import render_inventory_html
-
-        found = owned(request, who, session, assessment_id, "inventory")
-        if isinstance(found, Response):
-            return found
-        html = render_inventory_html(InventoryResult.model_validate(found.result))
-        return _pdf(html, f"inventory-{found.id}.pdf")
-
-    @app.get("/roadmap/{assessment_id}/report.pdf", include_in_schema=False)
-    def roadmap_pdf(request: Request, assessment_id: int,
-                    who: Annotated[Principal | None, Depends(kit.page_principal)],
-                    session: Annotated[Session, Depends(kit.db)]) -> Response:
-        from countyzero.pathways import RoadmapResult
-        from countyzero.pathways.report import render_roadmap_html
-
-        found = owned(request, who, session, assessment_id, "scenario")
-        if isinstance(found, Response):
-            return found
-        return _pdf(render_roadmap_html(RoadmapResult.model_validate(found.result)), f"roadmap-{found.id}.pdf")
+                          a=found, r=found.result, figures=figures_of(found), public=True, organisation=organisation,
+                          base=base)
 
 
 def figures(kind: str, result: dict[str, Any]) -> dict[str, Any]:
