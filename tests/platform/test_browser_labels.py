@@ -1,6 +1,7 @@
 """Browser test of the label workflow by separate users (Playwright driving Debian's Chromium, live server of
 test_browser.py): the applicant applies with evidence and logs out; a verifier reviews and issues; a visitor
-without a session verifies the label on the public page; the verifier revokes it; the public page says revoked.
+without a session verifies the label on the public page; the verifier renews it, then revokes it; the public
+page says revoked.
 Screenshots go to $COUNTYZERO_SCREENSHOTS (default build/screenshots), like test_browser.py's."""
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chro
                                 "(make test installs it)")
 
 
-def test_apply_review_issue_verify_revoke(server: str) -> None:
+def test_apply_review_issue_verify_renew_revoke(server: str) -> None:
     from playwright.sync_api import sync_playwright
 
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -71,6 +72,14 @@ def test_apply_review_issue_verify_revoke(server: str) -> None:
         assert "有效标识" in visitor.inner_text("#verdict")
         assert visitor.locator(".qr svg").count() == 1 and visitor.locator("#pdf").count() == 1
         visitor.screenshot(path=str(SHOTS / "verify-public-zh.png"), full_page=False)
+        # the verifier renews it (续期): still issued, the renewal listed, still valid on the public page
+        assert page.inner_text("#renew-button") == "标识续期"
+        page.click("#renew-button")
+        page.wait_for_url(location)
+        assert page.get_attribute("#label-status", "data-status") == "issued"
+        assert "verifier@baoting.cn" in page.inner_text("#renewals")
+        visitor.reload()
+        assert visitor.get_attribute("#verdict", "data-status") == "valid"
         # the verifier revokes it; the public page says revoked, with the date and the reason
         page.fill("#reason", "配方改为牛肉 recipe changed to beef")
         page.click("#revoke-button")

@@ -1,19 +1,22 @@
-"""The label workflow by separate users: apply → review → issue → verify publicly → revoke (docs/platform.md,
+"""The label workflow by separate users: apply → review → issue → verify publicly → renew → revoke (docs/platform.md,
 "Labels"; docs/label-standard.md §7–8). Roles, the verifier's independence, revocation visible publicly, audit
 entries, and refused steps that change nothing."""
 
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from countyzero.services import accounts, audit
+from countyzero.lifestyle import IssuedLabel, LabelItem, LabelRegistry
+from countyzero.services import accounts, audit, labels
 from countyzero.store.db import transaction
 from countyzero.store.models import Assessment, AuditEntry, User
+from countyzero.web import label_routes
 from tests.platform.conftest import PASSWORD, token
 from tests.platform.engine_inputs import label_application, path
 from tests.platform.test_pages import csrf, login
@@ -241,3 +244,153 @@ def test_pages_list_status_review_issue_revoke_and_public_page(people: tuple[Tes
     login(client, "analyst@other.cn")
     assert client.get(location).status_code == 404
     assert client.post(location + "/revoke", data={"csrf": csrf(client, "/"), "reason": "x"}).status_code == 404
+
+
+# renewal and expiry (docs/label-standard.md §8.5–8.6) --------------------------------------------------------
+def _on(monkeypatch: pytest.MonkeyPatch, day: date) -> None:
+    """Make ``date.today()`` of the label routes and service answer ``day`` (expiry is computed on read by date)."""
+    class Fixed(date):
+        @classmethod
+        def today(cls) -> Fixed:
+            return cls(day.year, day.month, day.day)
+
+    monkeypatch.setattr(label_routes, "date", Fixed)
+    monkeypatch.setattr(labels, "date", Fixed)
+
+
+def _issued(client: TestClient) -> tuple[int, str]:
+    """An application reviewed by one verifier and issued by the other: (its id, the label id)."""
+    app_id = _apply(client)
+    assert client.post(f"/api/v1/labels/{app_id}/review", json=APPROVE,
+                       headers=token(client, "verifier@baoting.cn")).status_code == 200
+    issued = client.post(f"/api/v1/labels/{app_id}/issue", headers=token(client, "verifier2@baoting.cn"))
+    assert issued.status_code == 200, issued.text
+    return app_id, str(issued.json()["result"]["issued"]["label_id"])
+
+
+def _register_renewal(at: date) -> IssuedLabel:
+    """What the label register's own ``renew`` makes of the same application renewed on ``at``."""
+    body = label_application()
+    reg = LabelRegistry(":memory:")
+    try:
+        app = reg.apply(LabelItem.model_validate(body["item"]), applicant=body["applicant"], year=body["year"],
+                        at=date(2026, 1, 5))
+        reg.add_evidence(app, document="recipe card.pdf", sha256="ab" * 32, actor="Hotel", at=date(2026, 1, 6))
+        reg.review(app, verifier="verifier@baoting.cn", approve=True, note="ok", at=date(2026, 1, 7))
+        label = reg.issue(app, actor="verifier2@baoting.cn", at=date(2026, 1, 8))
+        return reg.renew(label.label_id, verifier="verifier@baoting.cn", at=at)
+    finally:
+        reg.close()
+
+
+def test_expiry_then_renewal_regraded_in_the_renewal_year(people: tuple[TestClient, Any],
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    client, sessions = people
+    owner, verifier = token(client, "owner@baoting.cn"), token(client, "verifier@baoting.cn")
+    app_id, label_id = _issued(client)
+    public = TestClient(client.app)
+    first = public.get(f"/api/v1/labels/verify/{label_id}").json()
+    assert first["status"] == "valid"
+    until = date.fromisoformat(first["label"]["valid_until"])
+    # past its validity the label is expired everywhere: the API, the public page, the list and its own page
+    later = date(2033, 3, 1)
+    assert later > until
+    _on(monkeypatch, later)
+    expired = public.get(f"/api/v1/labels/verify/{label_id}").json()
+    assert expired["valid"] is False and expired["status"] == "expired"
+    assert f"expired on {until.isoformat()}" in expired["message"]
+    assert 'class="verdict bad"' in public.get(f"/verify/{label_id}").text
+    # the applicant, a financier and the county admin cannot renew; nothing changes
+    before = _state(sessions, app_id)
+    for refused in (owner, token(client, "financier@baoting.cn"), token(client, "admin@baoting.cn")):
+        assert client.post(f"/api/v1/labels/{app_id}/renew", headers=refused).status_code == 403
+    assert _state(sessions, app_id) == before
+    # an independent verifier renews: the same label id, re-graded in the renewal year as the register does
+    renewed = client.post(f"/api/v1/labels/{app_id}/renew", headers=verifier)
+    assert renewed.status_code == 200, renewed.text
+    expected = _register_renewal(later)
+    result = renewed.json()["result"]
+    assert result["issued"]["label_id"] == label_id
+    assert result["issued"]["grade"] == expected.grade and result["grade"]["grade"] == expected.grade
+    assert result["issued"]["footprint_kgco2e"] == pytest.approx(expected.footprint_kgco2e)
+    assert result["issued"]["valid_until"] == expected.valid_until.isoformat() == "2035-03-01"
+    assert result["workflow"]["status"] == "issued"
+    record = result["renewals"][-1]
+    assert record == {"on": "2033-03-01", "by": "verifier@baoting.cn", "grade": expected.grade,
+                      "footprint_kgco2e": pytest.approx(expected.footprint_kgco2e), "ratio": record["ratio"],
+                      "valid_until": "2035-03-01", "previous_grade": first["label"]["grade"],
+                      "previous_valid_until": until.isoformat()}
+    assert expected.grade != first["label"]["grade"]  # the allowance of 2033 is smaller than that of 2030
+    answer = public.get(f"/api/v1/labels/verify/{label_id}").json()
+    assert answer["valid"] is True and answer["status"] == "valid"
+    assert answer["label"]["valid_until"] == "2035-03-01" and answer["label"]["grade"] == expected.grade
+    assert answer["label"]["issued_on"] == "2033-03-01" and "2035-03-01" in answer["label"]["qr_payload"]
+    # renewing again within the validity is allowed (issued); a revoked label is never renewed
+    assert client.post(f"/api/v1/labels/{app_id}/revoke", json={"reason": "recipe changed"},
+                       headers=verifier).status_code == 200
+    before = _state(sessions, app_id)
+    refused = client.post(f"/api/v1/labels/{app_id}/renew", headers=verifier)
+    assert refused.status_code == 422 and refused.json()["detail"]["field"] == "status"
+    assert "cannot renew" in refused.json()["detail"]["message"] and "revoked" in refused.json()["detail"]["message"]
+    assert _state(sessions, app_id) == before
+    assert public.get(f"/api/v1/labels/verify/{label_id}").json()["status"] == "revoked"
+    with sessions() as session:
+        entries = session.scalars(select(AuditEntry).order_by(AuditEntry.sequence)).all()
+        steps = [(e.action, e.actor, e.entity_id) for e in entries if e.entity == "label" and e.action != "assess"]
+        assert steps == [("review", "verifier@baoting.cn", str(app_id)), ("issue", "verifier2@baoting.cn", label_id),
+                         ("renew", "verifier@baoting.cn", label_id), ("revoke", "verifier@baoting.cn", label_id)]
+        assert audit.verify_chain(session) == []
+
+
+def test_renewal_needs_an_issued_label_and_an_independent_verifier(people: tuple[TestClient, Any]) -> None:
+    client, sessions = people
+    verifier = token(client, "verifier@baoting.cn")
+    applied = _apply(client)  # not issued yet
+    before = _state(sessions, applied)
+    early = client.post(f"/api/v1/labels/{applied}/renew", headers=verifier)
+    assert early.status_code == 422 and "needs issued or expired" in early.json()["detail"]["message"]
+    assert _state(sessions, applied) == before
+    app_id, _ = _issued(client)
+    with transaction(sessions) as session:  # the verifier turns out to be the user who applied
+        session.get(Assessment, app_id).created_by = session.scalars(
+            select(User.id).where(User.email == "verifier@baoting.cn")).one()
+    before = _state(sessions, app_id)
+    refused = client.post(f"/api/v1/labels/{app_id}/renew", headers=verifier)
+    assert refused.status_code == 422 and refused.json()["detail"]["field"] == "verifier"
+    assert _state(sessions, app_id) == before
+    assert client.post(f"/api/v1/labels/{app_id}/renew",
+                       headers=token(client, "verifier@other.cn")).status_code == 404
+    # within the validity a renewal is allowed too (status issued): today's year, a new period from today
+    renewed = client.post(f"/api/v1/labels/{app_id}/renew", headers=token(client, "verifier2@baoting.cn"))
+    assert renewed.status_code == 200, renewed.text
+    assert renewed.json()["result"]["issued"]["issued_on"] == date.today().isoformat()
+
+
+def test_renew_page_form_with_csrf_and_expired_status_on_pages(people: tuple[TestClient, Any],
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    client, _ = people
+    app_id, label_id = _issued(client)
+    location = f"/labels/{app_id}"
+    login(client, "verifier@baoting.cn")
+    page = client.get(location).text
+    assert 'data-status="issued"' in page and "renew-button" in page and "renewals" not in page
+    _on(monkeypatch, date(2033, 3, 1))
+    page = client.get(location).text
+    assert 'data-status="expired"' in page and "renew-button" in page and "revoke-form" in page
+    assert 'data-status="expired"' in client.get("/labels").text
+    forged = client.post(location + "/renew", data={"csrf": "forged"})
+    assert forged.status_code == 403
+    assert 'data-status="expired"' in client.get(location).text
+    renewed = client.post(location + "/renew", data={"csrf": csrf(client, location)}, follow_redirects=False)
+    assert renewed.status_code == 303 and renewed.headers["location"] == location
+    page = client.get(location).text
+    assert 'data-status="issued"' in page and 'id="renewals"' in page and "2035-03-01" in page
+    assert 'data-status="issued"' in client.get("/labels").text
+    public = TestClient(client.app).get(f"/verify/{label_id}").text
+    assert 'class="verdict ok"' in public and "2035-03-01" in public
+    client.post("/logout", data={"csrf": csrf(client, "/")})
+    login(client, "owner@baoting.cn")
+    page = client.get(location).text
+    assert "renew-button" not in page
+    refused = client.post(location + "/renew", data={"csrf": csrf(client, location)})
+    assert refused.status_code == 403 and "cannot renew" in refused.text

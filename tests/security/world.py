@@ -3,9 +3,9 @@ every kind in each (made through the API with the Baoting example inputs), an is
 issued from each organisation's estimate and one retirement certificate each, and a published inventory.
 
 Every state-changing route gets a resource in the state it needs (:meth:`World.target`: a label application with
-evidence to review, an approved one to issue, an issued label to revoke, another user's challenge entry to score)
-and a valid body (:meth:`World.body`, :meth:`World.form`), so that a role the policy allows gets 2xx/3xx and a
-refused role is refused for its role, not for its input.
+evidence to review, an approved one to issue, an issued label to renew or revoke, another user's challenge entry
+to score) and a valid body (:meth:`World.body`, :meth:`World.form`), so that a role the policy allows gets
+2xx/3xx and a refused role is refused for its role, not for its input.
 
 Actors log in once and keep their page session (cookie + CSRF token) and their bearer token; ``request`` sends
 a request as an actor without the actors' cookies leaking into each other (each call sets its own cookies).
@@ -287,9 +287,10 @@ ACTION_BODIES: dict[str, Any] = {
     "revoke": {"reason": "the canteen changed its menu"},
     "scores": {"scores": [{"criterion": JURY_CRITERION, "score": 3, "comment": "clear"}]},
 }
-"""Valid bodies of the API's state-changing routes on an assessment, by the path's last segment (issue and
+"""Valid bodies of the API's state-changing routes on an assessment, by the path's last segment (issue, renew and
 publish take none)."""
-_STATE_OF = {"evidence": "evidence", "review": "evidence", "issue": "approved", "revoke": "issued"}
+_STATE_OF = {"evidence": "evidence", "review": "evidence", "issue": "approved", "renew": "issued",
+             "revoke": "issued"}
 """The state a label step needs (services/labels.py, lifestyle.registry.STEPS)."""
 
 

@@ -226,6 +226,14 @@ def valid_until(at: date, rules: LabelRules) -> date:
     return _add_years(at, rules.validity_years)
 
 
+def renewal_grade(item: LabelItem, rules: LabelRules, *, at: date,
+                  library: FactorLibrary | None = None) -> GradeResult:
+    """The item of an application re-graded for a renewal on ``at`` (§8.5): in the renewal year, against that
+    year's (smaller) allowance — whatever year the application named. Used by :meth:`LabelRegistry.renew` and by
+    the platform (:func:`countyzero.services.labels.renew`)."""
+    return grade_item(item.model_copy(update={"year": at.year}), rules, year=at.year, library=library)
+
+
 def issued_label(*, application_id: str, label_id: str, grade: GradeResult, issued_on: date, until: date,
                  rulebook: str) -> IssuedLabel:
     """The label as shown and as its QR code carries it: ``CZ15|id|grade|footprint per unit|valid until|digest``."""
@@ -407,8 +415,8 @@ class LabelRegistry:
             require_step(row["application_id"], row["status"], "renew")
             check_independent(verifier, row["applicant"])
             rules = LabelRules.load(row["rulebook"], row["trajectory"], self.library)
-            item = LabelItem.model_validate_json(row["item_json"]).model_copy(update={"year": at.year})
-            result = grade_item(item, rules, year=at.year, library=self.library)
+            result = renewal_grade(LabelItem.model_validate_json(row["item_json"]), rules, at=at,
+                                   library=self.library)
             until = valid_until(at, rules)
             cur.execute("UPDATE applications SET status = 'issued', grade_json = ?, issued_on = ?, valid_until = ?, "
                         "verifier = ? WHERE label_id = ?",

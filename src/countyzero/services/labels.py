@@ -1,4 +1,5 @@
-"""1.5 °C labels on the platform: apply, review, issue, revoke — by separate users — and verify publicly by label id.
+"""1.5 °C labels on the platform: apply, review, issue, renew, revoke — by separate users — and verify publicly by
+label id.
 
 Applying is creating an assessment of kind ``label`` (:mod:`countyzero.services.engines`, graded at once) — by an
 applicant: county_admin, analyst or project_owner; its status is then ``applied``, or ``evidence`` when the
@@ -9,13 +10,19 @@ application carries evidence. Then, each step one transaction with one audit ent
   of :data:`countyzero.lifestyle.registry.REVIEW_CRITERIA`;
 * **issue** — a verifier issues an approved application: a label id, a validity period and a QR payload; the
   assessment is then *published*, so anyone can verify the label by id without logging in;
+* **renew** — a verifier independent of the applicant (the renewal is the new independent review of §8.5) renews
+  an issued or expired label, never a revoked one: the same label id, the item re-graded in the renewal year,
+  against that year's smaller allowance, exactly as the register's renewal
+  (:func:`countyzero.lifestyle.registry.renewal_grade`), and a new validity period starts (§8.5);
 * **revoke** — a verifier or the county admin revokes an issued label with a public reason; verification then says
   revoked, with the date and the reason.
 
 The rules are the label register's (:mod:`countyzero.lifestyle.registry`, docs/label-standard.md §7–8): from which
 status a step may be taken, the verifier's independence (neither the applicant named in the application nor the
 user who applied), evidence and a certifiable footprint for an approval, a reason for a revocation. The workflow's
-state lives in the assessment's stored result (``workflow``, ``issued``, ``revoked``) and ``published`` column.
+state lives in the assessment's stored result (``workflow``, ``issued``, ``renewals``, ``revoked``) and
+``published`` column. Expiry is computed on read, by date: an issued label past its validity is ``expired`` (§8.6)
+wherever its status is shown or checked — no background job marks it.
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from countyzero.core.errors import InputError
-from countyzero.lifestyle import GradeResult, IssuedLabel, LabelRules
+from countyzero.lifestyle import GradeResult, IssuedLabel, LabelItem, LabelRules
 from countyzero.lifestyle.registry import (
     REVIEW_CRITERIA,
     check_independent,
@@ -35,6 +42,7 @@ from countyzero.lifestyle.registry import (
     check_sha256,
     issued_label,
     new_label_id,
+    renewal_grade,
     require_step,
     review_status,
     valid_until,
@@ -50,17 +58,25 @@ APPLICANTS = assessments.WRITERS_BY_KIND[KIND]
 """Roles that apply for a label (create the application) and add evidence to it."""
 REVIEWERS = frozenset({"verifier"})
 ISSUERS = frozenset({"verifier"})
+RENEWERS = frozenset({"verifier"})
 REVOKERS = frozenset({"verifier", "county_admin"})
 
 
-def status(assessment: Assessment) -> str:
-    """The workflow status of a stored label application."""
+def status(assessment: Assessment, today: date | None = None) -> str:
+    """The workflow status of a stored label application on ``today`` (default: today): an issued label past its
+    validity is ``expired`` (docs/label-standard.md §8.6), computed by date, never stored."""
     workflow = assessment.result.get("workflow") or {}
+    issued = assessment.result.get("issued") or {}
     if workflow.get("status"):
-        return str(workflow["status"])
-    if assessment.result.get("issued"):  # issued before the workflow was stored
-        return "issued"
-    return "evidence" if assessment.input.get("evidence") else "applied"
+        state = str(workflow["status"])
+    elif issued:  # issued before the workflow was stored
+        state = "issued"
+    else:
+        return "evidence" if assessment.input.get("evidence") else "applied"
+    if state == "issued" and issued.get("valid_until") and \
+            (today or date.today()) > date.fromisoformat(str(issued["valid_until"])):
+        return "expired"
+    return state
 
 
 def evidence(assessment: Assessment) -> list[dict[str, Any]]:
@@ -168,6 +184,43 @@ def issue(session: Session, who: Principal, assessment: Assessment, *, today: da
     return label
 
 
+def renew(session: Session, who: Principal, assessment: Assessment, *, today: date) -> IssuedLabel:
+    """Renew an issued or expired label (never a revoked one) on ``today`` (verifiers other than the applicant):
+    the same label id, the item re-graded in the renewal year as the register does
+    (:func:`countyzero.lifestyle.registry.renewal_grade`), a new validity period from ``today``; the renewal is
+    recorded in the stored result (``renewals``) with the previous validity and grade.
+
+    Raises
+    ------
+    PermissionDeniedError
+        Not a verifier.
+    InputError
+        Verifier not independent; the label is not issued or expired (revoked, or never issued).
+    """
+    _own(session, who, assessment)
+    require_role(who, RENEWERS, "renew")
+    check_independent(who.email, *_applicants(session, assessment))
+    result = assessment.result
+    previous = result.get("issued") or {}
+    label_id = str(previous.get("label_id") or assessment.id)
+    require_step(label_id, status(assessment, today), "renew")
+    rules = LabelRules.load(result["rulebook"], result["trajectory"])
+    grade = renewal_grade(LabelItem.model_validate(assessment.input["item"]), rules, at=today)
+    label = issued_label(application_id=str(assessment.id), label_id=label_id, grade=grade, issued_on=today,
+                         until=valid_until(today, rules), rulebook=result["rulebook"])
+    record = {"on": today.isoformat(), "by": who.email, "grade": grade.grade,
+              "footprint_kgco2e": grade.footprint_kgco2e, "ratio": grade.ratio,
+              "valid_until": label.valid_until.isoformat(), "previous_grade": previous.get("grade"),
+              "previous_valid_until": previous.get("valid_until")}
+    assessment.result = {**result, "grade": grade.model_dump(mode="json"), "issued": label.model_dump(mode="json"),
+                         "renewals": [*(result.get("renewals") or []), record]}
+    _change(assessment, status="issued")
+    session.flush()
+    audit.record(session, actor=who.email, organisation_id=who.organisation_id, action="renew", entity=KIND,
+                 entity_id=label_id, payload=record, detail=str(assessment.id))
+    return label
+
+
 def revoke(session: Session, who: Principal, assessment: Assessment, *, reason: str, today: date) -> None:
     """Revoke an issued label for good, with a public reason (verifiers and the county admin)."""
     _own(session, who, assessment)
@@ -175,7 +228,7 @@ def revoke(session: Session, who: Principal, assessment: Assessment, *, reason: 
     issued = assessment.result.get("issued") or {}
     label_id = str(issued.get("label_id") or assessment.id)
     revoked = assessment.result.get("revoked") or {}
-    check_revocation(label_id, status(assessment), reason=reason, revoked_on=revoked.get("on"))
+    check_revocation(label_id, status(assessment, today), reason=reason, revoked_on=revoked.get("on"))
     record = {"on": today.isoformat(), "reason": reason.strip(), "by": who.email}
     assessment.result = {**assessment.result, "revoked": record}
     _change(assessment, status="revoked")
@@ -200,7 +253,8 @@ def verify(session: Session, label_id: str, *, today: date | None = None) -> dic
     and, when revoked, ``revoked`` (date and reason)."""
     label, assessment = find_issued(session, label_id)
     revoked = assessment.result.get("revoked") or {}
-    answer = verification(label, status=status(assessment), at=today or date.today(), revoked_on=revoked.get("on"),
+    today = today or date.today()
+    answer = verification(label, status=status(assessment, today), at=today, revoked_on=revoked.get("on"),
                           reason=revoked.get("reason"))
     return {**answer.model_dump(mode="json"),
             "revoked": {"on": revoked["on"], "reason": revoked["reason"]} if revoked else None}

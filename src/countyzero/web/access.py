@@ -3,7 +3,7 @@
 Every route of the application is classified here (``POLICY``): public, any member of an organisation, or
 the roles the service layer allows — to write a kind of assessment (``assessments.WRITERS_BY_KIND``), to publish
 (``assessments.PUBLISHERS``), to take a step of the label workflow (``labels.APPLICANTS``, ``REVIEWERS``,
-``ISSUERS``, ``REVOKERS``), to score challenge entries (``challenge.JURY_ROLES``), to issue credits
+``ISSUERS``, ``RENEWERS``, ``REVOKERS``), to score challenge entries (``challenge.JURY_ROLES``), to issue credits
 (``ledger.ISSUERS``) or to transfer and retire them (``ledger.HOLDERS``). The sets are imported from the services,
 never restated. A private route whose path names ``{assessment_id}`` (or ``{certificate_id}`` on the API) reads or
 changes a resource of the caller's organisation; another organisation's answers 404, exactly like a missing one.
@@ -118,10 +118,12 @@ def _rules() -> dict[tuple[str, str], Access]:
         ("POST", "/api/v1/labels/{assessment_id}/evidence"): Access(labels.APPLICANTS, labels.KIND),
         ("POST", "/api/v1/labels/{assessment_id}/review"): Access(labels.REVIEWERS, labels.KIND),
         ("POST", "/api/v1/labels/{assessment_id}/issue"): Access(labels.ISSUERS, labels.KIND),
+        ("POST", "/api/v1/labels/{assessment_id}/renew"): Access(labels.RENEWERS, labels.KIND),
         ("POST", "/api/v1/labels/{assessment_id}/revoke"): Access(labels.REVOKERS, labels.KIND),
         ("POST", "/labels/{assessment_id}/evidence"): Access(labels.APPLICANTS, labels.KIND),
         ("POST", "/labels/{assessment_id}/review"): Access(labels.REVIEWERS, labels.KIND),
         ("POST", "/labels/{assessment_id}/issue"): Access(labels.ISSUERS, labels.KIND),
+        ("POST", "/labels/{assessment_id}/renew"): Access(labels.RENEWERS, labels.KIND),
         ("POST", "/labels/{assessment_id}/revoke"): Access(labels.REVOKERS, labels.KIND),
         # the Climate Challenge (services/challenge.py)
         ("POST", "/api/v1/challenge/submissions"): writers_of("challenge"),

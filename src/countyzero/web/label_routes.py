@@ -2,7 +2,7 @@
 
 Applying, listing and reading are the generic engine routes (``/api/v1/labels``, ``/labels``, ``/labels/{id}``,
 :mod:`countyzero.web.engine_routes`). Here: the steps after the application — ``POST /api/v1/labels/{id}/evidence``,
-``/review``, ``/issue``, ``/revoke`` and the page forms that do the same (CSRF-checked) — and the public
+``/review``, ``/issue``, ``/renew``, ``/revoke`` and the page forms that do the same (CSRF-checked) — and the public
 verification: ``GET /api/v1/labels/verify/{label_id}``, ``/verify/{label_id}`` and its certificate PDF.
 """
 
@@ -57,6 +57,8 @@ def view(assessment: Assessment, who: Principal | None) -> dict[str, Any]:
             "may_add_evidence": assessments.may_create(role, labels.KIND) and state in STEPS["add evidence"],
             "may_review": role in labels.REVIEWERS and state in STEPS["review"],
             "may_issue": role in labels.ISSUERS and state in STEPS["issue"],
+            "renewals": assessment.result.get("renewals") or [],
+            "may_renew": role in labels.RENEWERS and state in STEPS["renew"],
             "may_revoke": role in labels.REVOKERS and state in STEPS["revoke"]}
 
 
@@ -111,6 +113,13 @@ def register(app: FastAPI, kit: Kit) -> None:
                   who: Annotated[Principal, Depends(kit.api_principal)],
                   session: Annotated[Session, Depends(kit.db)]) -> dict[str, Any]:
         return api_step(session, found, lambda a: labels.issue(session, who, a, today=date.today()))
+
+    @app.post("/api/v1/labels/{assessment_id}/renew",
+              summary="Renew an issued or expired label: re-graded in the renewal year, a new validity period")
+    def api_renew(found: Annotated[Assessment, Depends(application(labels.RENEWERS, "renew"))],
+                  who: Annotated[Principal, Depends(kit.api_principal)],
+                  session: Annotated[Session, Depends(kit.db)]) -> dict[str, Any]:
+        return api_step(session, found, lambda a: labels.renew(session, who, a, today=date.today()))
 
     @app.post("/api/v1/labels/{assessment_id}/revoke", summary="Revoke an issued label, with a public reason")
     def api_revoke(found: Annotated[Assessment, Depends(application(labels.REVOKERS, "revoke"))],
@@ -195,6 +204,15 @@ def register(app: FastAPI, kit: Kit) -> None:
             assert who is not None
             labels.issue(session, who, a, today=date.today())
         return await page_step(request, who, session, assessment_id, (labels.ISSUERS, "issue"), step)
+
+    @app.post("/labels/{assessment_id}/renew", include_in_schema=False)
+    async def page_renew(request: Request, assessment_id: int,
+                         who: Annotated[Principal | None, Depends(kit.page_principal)],
+                         session: Annotated[Session, Depends(kit.db)]) -> Response:
+        def step(a: Assessment, f: dict[str, Any]) -> None:
+            assert who is not None
+            labels.renew(session, who, a, today=date.today())
+        return await page_step(request, who, session, assessment_id, (labels.RENEWERS, "renew"), step)
 
     @app.post("/labels/{assessment_id}/revoke", include_in_schema=False)
     async def page_revoke(request: Request, assessment_id: int,
