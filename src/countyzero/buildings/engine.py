@@ -176,16 +176,14 @@ def resolve_items(items: Sequence[BOQItem], *, method: str, study_period: int, l
         meet, a missing mass where transport needs one.
     """
     n = len(items)
-    # written for some lines only: arrays; written for every line: lists (made arrays at the end)
+    # written for some lines only: arrays; written for every line: lists, made into the result at the end
     arrays = {k: np.zeros(n) for k in ("c1", "c2", "c3", "c4", "d", "biogenic", "recycled_content",
                                        "feedstock_share", "recoverable_fraction")}
     lists: dict[str, list[float]] = {k: [] for k in ("quantity", "a1a3", "mass_t", "distance_km", "transport_factor",
                                                      "waste_rate", "service_life", "uncertainty_pct")}
-    out = ResolvedItems(quantity=np.zeros(0), a1a3=np.zeros(0), d=arrays["d"], biogenic=arrays["biogenic"],
-                        mass_t=np.zeros(0), distance_km=np.zeros(0), transport_factor=np.zeros(0),
-                        waste_rate=np.zeros(0), service_life=np.zeros(0), uncertainty_pct=np.zeros(0),
-                        c=[arrays["c1"], arrays["c2"], arrays["c3"], arrays["c4"]],
-                        recycled_multiplier=np.ones(n), recoverable_credit=np.zeros(n))
+    texts: dict[str, Any] = {k: [] for k in ("factor_ids", "factor_values", "factor_units", "sources",
+                                                   "confidences", "transport_ids", "notes")}
+    used: set[str] = set()
     default_tf: tuple[float, Factor] | None = None
     distances: dict[str, Factor] = {}
     shares: dict[str, float] = {}
@@ -202,8 +200,7 @@ def resolve_items(items: Sequence[BOQItem], *, method: str, study_period: int, l
             per_unit[key] = _per_unit(factor_unit, item)
         return per_unit[key]
 
-    for item in items:
-        i = len(lists["quantity"])
+    for i, item in enumerate(items):
         notes: list[str] = []
         lists["quantity"].append(item.quantity)
         if item.factor is not None:
@@ -212,7 +209,7 @@ def resolve_items(items: Sequence[BOQItem], *, method: str, study_period: int, l
             k, how = conversion(unit, item)
             for j, cj in enumerate((f.c1, f.c2, f.c3, f.c4)):
                 if cj is not None:
-                    out.c[j][i] = cj * k
+                    arrays[f"c{j + 1}"][i] = cj * k
             arrays["d"][i] = (f.d or 0.0) * k
             arrays["biogenic"][i] = (f.biogenic or 0.0) * k
             if method == "en15978" and all(x is None for x in (f.c1, f.c2, f.c3, f.c4)):
@@ -221,7 +218,7 @@ def resolve_items(items: Sequence[BOQItem], *, method: str, study_period: int, l
             row = _material_factor(library, item)
             value, unit, source, fid, confidence, activity = (row.value, row.unit, row.citation, row.id,
                                                               row.confidence, row.activity)
-            out.factor_ids_used.add(row.id)
+            used.add(row.id)
             k, how = conversion(unit, item)
             if row.id not in declared_by_row:  # one look-up per material, not per line
                 declared = declared_by_row[row.id] = _declared_modules(library, row)
@@ -233,17 +230,17 @@ def resolve_items(items: Sequence[BOQItem], *, method: str, study_period: int, l
             declared = declared_by_row[row.id]
             for key, module_row in declared.items():
                 arrays[key][i] = module_row.value * conversion(module_row.unit, item)[0]
-                out.factor_ids_used.add(module_row.id)
+                used.add(module_row.id)
             if method == "en15978":
                 notes.append(row_notes[row.id])
         if how:
             notes.append(how)
         lists["a1a3"].append(value * k)
-        out.factor_ids.append(fid)
-        out.factor_values.append(value)
-        out.factor_units.append(unit)
-        out.sources.append(source)
-        out.confidences.append(confidence)
+        texts["factor_ids"].append(fid)
+        texts["factor_values"].append(value)
+        texts["factor_units"].append(unit)
+        texts["sources"].append(source)
+        texts["confidences"].append(confidence)
         # A4 transport -----------------------------------------------------------------------------
         t = item.transport
         distance = t.distance_km if t is not None else None
@@ -256,7 +253,7 @@ def resolve_items(items: Sequence[BOQItem], *, method: str, study_period: int, l
                 if cls not in distances:
                     distances[cls] = library.find("default_transport_distance", cls,
                                                   factor_set="gbt51366-2019").factor
-                    out.factor_ids_used.add(distances[cls].id)
+                    used.add(distances[cls].id)
                 km = distances[cls].value * conversion_factor(distances[cls].unit, "km")
                 distance_notes[cls, inferred] = (km, f"default distance {km:g} km ({distances[cls].id})"
                                                  + (f"; {inferred}" if inferred else ""))
@@ -274,7 +271,7 @@ def resolve_items(items: Sequence[BOQItem], *, method: str, study_period: int, l
                                                "options.default_transport_mode")
             tf, tf_id = default_tf[0], default_tf[1].id
         if tf_id:
-            out.factor_ids_used.add(tf_id)
+            used.add(tf_id)
         mass_key = (item.unit, item.density_kg_m3, item.mass_kg_per_unit)
         if mass_key not in masses:
             masses[mass_key] = _mass_t(item)
@@ -287,7 +284,7 @@ def resolve_items(items: Sequence[BOQItem], *, method: str, study_period: int, l
         lists["mass_t"].append(mass)
         lists["distance_km"].append(distance)
         lists["transport_factor"].append(tf)
-        out.transport_ids.append(tf_id)
+        texts["transport_ids"].append(tf_id)
         # losses, service life, recycled content -----------------------------------------------------
         lists["waste_rate"].append(item.waste_rate)
         if item.service_life_years is not None:
@@ -300,7 +297,7 @@ def resolve_items(items: Sequence[BOQItem], *, method: str, study_period: int, l
                                  row=item.id, field="service_life_category") from None
             life = sl.value * conversion_factor(sl.unit, "year")
             lists["service_life"].append(life)
-            out.factor_ids_used.add(sl.id)
+            used.add(sl.id)
             notes.append(f"service life {life:g} a from {sl.id} ({sl.confidence})")
         else:
             lists["service_life"].append(study_period)
@@ -311,18 +308,18 @@ def resolve_items(items: Sequence[BOQItem], *, method: str, study_period: int, l
                 if key not in shares:
                     srow = library.find("recycled_credit_share", key, factor_set="gbt51366-2019").factor
                     shares[key] = srow.value
-                    out.factor_ids_used.add(srow.id)
+                    used.add(srow.id)
             arrays["recycled_content"][i] = item.recycled_content
             arrays["feedstock_share"][i] = shares[item.recycled_feedstock]
             arrays["recoverable_fraction"][i] = item.recoverable_fraction
             notes.append("GB/T 51366 §6.2 recycled-material rule applied")
         lists["uncertainty_pct"].append(item.uncertainty_pct if item.uncertainty_pct is not None else np.nan)
-        out.notes.append(notes)
-    column = {k: np.array(v, dtype=float).reshape(n) for k, v in lists.items()}
-    out.quantity, out.a1a3, out.mass_t = column["quantity"], column["a1a3"], column["mass_t"]
-    out.distance_km, out.transport_factor = column["distance_km"], column["transport_factor"]
-    out.waste_rate, out.service_life, out.uncertainty_pct = (column["waste_rate"], column["service_life"],
-                                                             column["uncertainty_pct"])
+        texts["notes"].append(notes)
+    columns: dict[str, Any] = {k: np.array(v, dtype=float).reshape(n) for k, v in lists.items()}
+    out = ResolvedItems(**columns,
+                        d=arrays["d"], biogenic=arrays["biogenic"], c=[arrays[f"c{j}"] for j in (1, 2, 3, 4)],
+                        recycled_multiplier=np.ones(n), recoverable_credit=np.zeros(n), factor_ids_used=used,
+                        **texts)
     if method == "gbt51366" and shares:
         out.recycled_multiplier, out.recoverable_credit = gbt51366_recycled(
             arrays["recycled_content"], arrays["feedstock_share"], arrays["recoverable_fraction"],

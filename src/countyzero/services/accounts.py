@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 import time
@@ -160,12 +161,10 @@ class LoginThrottle:
 
     def succeeded(self, attempt: Attempt) -> None:
         """The attempt succeeded: the account's count is cleared (the address keeps its earlier failures)."""
-        try:
-            with transaction(self.sessions) as session:
-                session.execute(delete(LoginFailure).where(
-                    (LoginFailure.key == _account_key(attempt.email)) | LoginFailure.id.in_(attempt.ids)))
-        except DatabaseUnavailable:
-            pass  # nothing could be counted or cleared now; the count leaves the window by itself
+        # best effort: when the database takes no writes nothing was counted, and the count leaves the window itself
+        with contextlib.suppress(DatabaseUnavailable), transaction(self.sessions) as session:
+            session.execute(delete(LoginFailure).where(
+                (LoginFailure.key == _account_key(attempt.email)) | LoginFailure.id.in_(attempt.ids)))
 
     def retry_after(self, email: str, address: str) -> int:
         """Seconds until an attempt for ``email`` from ``address`` is allowed again (0: allowed now)."""
@@ -186,11 +185,8 @@ class LoginThrottle:
 
     def _prune(self, now: float) -> None:
         """Delete the rows that have left the window (best effort: a fault here is met again by :meth:`admit`)."""
-        try:
-            with transaction(self.sessions) as session:
-                session.execute(delete(LoginFailure).where(LoginFailure.at <= now - self.window_seconds))
-        except DatabaseUnavailable:
-            pass
+        with contextlib.suppress(DatabaseUnavailable), transaction(self.sessions) as session:
+            session.execute(delete(LoginFailure).where(LoginFailure.at <= now - self.window_seconds))
 
 
 def _lock_id(key: str) -> int:
